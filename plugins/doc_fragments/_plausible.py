@@ -1,0 +1,79 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this doc fragment is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options of plausible_argument_spec() in plugins/module_utils/_module.py, exactly; a unit test checks it.
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - Base URL of the Plausible server, for example V(https://plausible.io) or your Enterprise server's address.
+      - A trailing slash or a pasted C(/api/v1) path is tolerated.
+      - If not set, the environment variable E(PLAUSIBLE_API_URL) is used, then E(PLAUSIBLE_URL).
+      - Self-hosted Community Edition servers have no Sites API; the modules say so instead of reporting a missing site.
+    type: str
+    default: https://plausible.io
+    aliases: [url]
+  api_key:
+    description:
+      - "A Plausible API key of the type C(Sites API), sent in the C(Authorization: Bearer) header."
+      - A C(Stats API) key can read but not change anything.
+      - If not set, the environment variable E(PLAUSIBLE_API_KEY) is used.
+      - The key never appears in results, messages, diffs or logs.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Whether to verify the server's TLS certificate. Setting it to V(false) warns, because the key could reach an impostor.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How often a request is sent again after a burst rate limit (HTTP 429), a server or proxy failure (HTTP 5xx other
+        than the API's own C(internal server error)), a timeout or a broken connection.
+      - Reads and idempotent writes are retried with exponential backoff and jitter. A site creation is retried only after
+        a read shows that the first attempt did not create the site.
+      - Every wait and retry is reported as a warning.
+    type: int
+    default: 3
+  rate_limit_wait:
+    description:
+      - Plausible allows 600 requests an hour. When the hourly limit is hit, wait for the next hourly window if it starts
+        within this many seconds; otherwise fail and say when the window resets.
+      - The burst limit (60 requests in 10 seconds) is always waited out, and each module also paces itself to stay under it.
+    type: int
+    default: 60
+requirements:
+  - requests
+"""
+
+    ACTIONGROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/plausible.analytics.plausible) in C(module_defaults) to set the shared options once.
+    support: full
+    membership:
+      - plausible.analytics.plausible
+"""
+
+    ATTRIBUTES = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+"""

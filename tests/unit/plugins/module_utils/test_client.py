@@ -1,0 +1,240 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The client against scripted responses: URLs, headers, errors, pagination, retries, rate limits, secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from ansible_collections.plausible.analytics.plugins.module_utils._client import (
+    BearerAuth, PlausibleClient, PlausibleError, normalize_base_url)
+
+KEY = 'k3y-SECRET-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUV'
+
+
+class FakeResponse:
+    def __init__(self, status, body=None, text=None):
+        self.status_code = status
+        self.text = text if text is not None else ('' if body is None else json.dumps(body))
+        self.content = self.text.encode()
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class FakeSession:
+    """Answers each request with the next scripted response (or raises it) and records what was sent."""
+
+    def __init__(self, *responses):
+        self.responses = list(responses)
+        self.sent = []
+        self.headers = {}
+
+    def request(self, method, url, **kwargs):
+        self.sent.append(dict(kwargs, method=method, url=url))
+        answer = self.responses.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeClock:
+    def __init__(self, now=1000.0):
+        self.now = now
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def make_client(*responses, url='https://plausible.example', **kwargs):
+    clock = FakeClock(kwargs.pop('now', 1000.0))
+    notes = []
+    client = PlausibleClient(url, BearerAuth(KEY), session=FakeSession(*responses), clock=clock.time,
+                             sleep=clock.sleep, notify=notes.append, **kwargs)
+    return client, clock, notes
+
+
+@pytest.mark.parametrize('given, expected', [
+    ('https://plausible.io', 'https://plausible.io'),
+    ('https://plausible.io/', 'https://plausible.io'),
+    ('https://plausible.io/api/v1', 'https://plausible.io'),
+    ('https://plausible.io/api/v1/', 'https://plausible.io'),
+    ('https://plausible.io/api/v1/sites', 'https://plausible.io'),
+    (' http://127.0.0.1:8000// ', 'http://127.0.0.1:8000'),
+    ('https://stats.example.com/plausible/', 'https://stats.example.com/plausible'),
+])
+def test_base_url_tolerates_slashes_and_pasted_api_paths(given, expected):
+    assert normalize_base_url(given) == expected
+
+
+def test_request_sends_bearer_json_timeout_and_verify():
+    client, _, _ = make_client(FakeResponse(200, {'domain': 'a.test'}), timeout=7, validate_certs=False,
+                               url='https://plausible.example/api/v1/')
+    assert client.put('/api/v1/sites/a.test', {'domain': 'b.test'}) == {'domain': 'a.test'}
+    sent = client.session.sent[0]
+    assert sent['method'] == 'PUT'
+    assert sent['url'] == 'https://plausible.example/api/v1/sites/a.test'
+    assert sent['headers']['Authorization'] == 'Bearer ' + KEY
+    assert sent['headers']['Content-Type'] == 'application/json'
+    assert json.loads(sent['data']) == {'domain': 'b.test'}
+    assert sent['timeout'] == 7 and sent['verify'] is False and sent['allow_redirects'] is False
+
+
+def test_session_carries_user_agent_with_version():
+    client = PlausibleClient('https://p.example', BearerAuth(KEY))
+    session = client._session()
+    assert session.headers['User-Agent'].startswith('plausible.analytics/0.1.0')
+    assert session.headers['Accept'] == 'application/json'
+
+
+def test_get_site_returns_none_only_for_site_not_found():
+    client, _, _ = make_client(FakeResponse(404, {'error': 'Site could not be found'}))
+    assert client.get_site('missing.test') is None
+    client, _, _ = make_client(FakeResponse(401, {'error': 'Invalid API key.'}))
+    with pytest.raises(PlausibleError) as info:
+        client.get_site('a.test')
+    assert info.value.status == 401 and info.value.error == 'Invalid API key.'
+    assert 'HTTP 401: Invalid API key.' in str(info.value)
+
+
+def test_site_and_goal_not_found_are_distinguishable():
+    site = PlausibleError('x', status=404, error='Site could not be found')
+    goal = PlausibleError('x', status=404, error='Goal could not be found')
+    other = PlausibleError('x', status=404, error='internal server error')
+    assert site.site_not_found and not site.goal_not_found
+    assert goal.goal_not_found and not goal.site_not_found
+    assert not other.site_not_found and not other.goal_not_found
+
+
+def test_domain_path_segment_is_quoted():
+    client, _, _ = make_client(FakeResponse(200, {'domain': 'a.test/blog'}))
+    client.get_site('a.test/blog')
+    assert client.session.sent[0]['url'].endswith('/api/v1/sites/a.test%2Fblog')
+
+
+@pytest.mark.parametrize('response', [
+    FakeResponse(404, {'status': 404, 'message': 'Not Found'}),
+    FakeResponse(406, {'status': 406, 'message': 'Not Acceptable'}),
+    FakeResponse(404, text='<!DOCTYPE html><html><body>Oops! There\'s nothing here</body></html>'),
+    FakeResponse(302, text=''),
+])
+def test_community_edition_answers_mean_no_sites_api(response):
+    client, _, _ = make_client(response)
+    with pytest.raises(PlausibleError) as info:
+        client.get_site('a.test')
+    assert info.value.kind == 'no_sites_api'
+    assert not info.value.site_not_found
+    assert 'does not offer Plausible\'s Sites API' in str(info.value)
+    assert 'Community Edition' in str(info.value)
+
+
+def test_list_all_follows_cursor_with_limit_100():
+    client, _, _ = make_client(
+        FakeResponse(200, {'goals': [{'id': 3}, {'id': 2}], 'meta': {'after': 'c1', 'before': None, 'limit': 100}}),
+        FakeResponse(200, {'goals': [{'id': 1}], 'meta': {'after': None, 'before': 'c0', 'limit': 100}}))
+    assert [g['id'] for g in client.list_goals('a.test')] == [3, 2, 1]
+    first, second = client.session.sent
+    assert first['params'] == {'site_id': 'a.test', 'limit': 100}
+    assert second['params'] == {'site_id': 'a.test', 'limit': 100, 'after': 'c1'}
+
+
+def test_burst_429_waits_for_next_aligned_window_then_retries():
+    burst = {'error': 'Too many API requests in a short period of time. The limit is 60 per 10 seconds. Please throttle your requests.'}
+    client, clock, notes = make_client(FakeResponse(429, burst), FakeResponse(200, {'ok': True}), now=1003.0)
+    assert client.get('/api/v1/sites') == {'ok': True}
+    assert 7.0 <= clock.slept[0] <= 7.5  # next window starts at 1010
+    assert len(client.session.sent) == 2
+    assert 'retrying' in notes[0]
+
+
+def test_hourly_429_fails_when_window_too_far_and_says_when():
+    hourly = {'error': 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'}
+    client, clock, _ = make_client(FakeResponse(429, hourly), now=3600.0 * 10 + 100, rate_limit_wait=60)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert info.value.kind == 'hourly_limit'
+    assert 'resets in 3500 s' in str(info.value)
+    assert clock.slept == []
+
+
+def test_hourly_429_waits_when_allowed():
+    hourly = {'error': 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'}
+    client, clock, _ = make_client(FakeResponse(429, hourly), FakeResponse(200, {}), now=3600.0 * 10 - 20,
+                                   rate_limit_wait=60)
+    assert client.get('/api/v1/sites') == {}
+    assert 20 <= clock.slept[0] <= 21
+
+
+def test_transient_failures_retry_with_bounded_backoff_then_fail():
+    client, clock, notes = make_client(
+        requests.exceptions.ConnectionError('reset'), FakeResponse(502, text='<html>Bad gateway</html>'),
+        FakeResponse(503, {'error': 'unavailable'}), FakeResponse(504, text=''), retries=3)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert len(client.session.sent) == 4
+    assert len(clock.slept) == 3 and all(0 < s <= 30 for s in clock.slept)
+    assert len(notes) == 3
+    assert 'HTTP 504' in str(info.value) and 'empty body' in str(info.value)
+
+
+def test_internal_server_error_from_the_api_is_not_retried():
+    client, _, _ = make_client(FakeResponse(500, {'error': 'internal server error'}))
+    with pytest.raises(PlausibleError) as info:
+        client.put('/api/v1/sites/goals', {'site_id': 'a.test', 'goal_type': 'scroll'})
+    assert len(client.session.sent) == 1
+    assert 'not retried' in str(info.value)
+
+
+def test_post_is_not_blindly_resent_after_ambiguous_failure():
+    site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
+    client, _, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
+    assert client.create_site({'domain': 'a.test'}) == site
+    methods = [s['method'] for s in client.session.sent]
+    assert methods == ['POST', 'GET']
+    assert 'went through' in notes[0]
+
+
+def test_post_is_resent_when_the_read_shows_no_site():
+    site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
+    client, _, _ = make_client(FakeResponse(502, text='<html>gateway</html>'),
+                               FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, site))
+    assert client.create_site({'domain': 'a.test'}) == site
+    assert [s['method'] for s in client.session.sent] == ['POST', 'GET', 'POST']
+
+
+@pytest.mark.parametrize('response, expected', [
+    (FakeResponse(200, text='{"domain": "a.te'), 'not the API\'s JSON'),
+    (FakeResponse(200, text=''), 'empty body'),
+    (FakeResponse(200, text='<html>maintenance</html>'), 'not the API\'s JSON'),
+])
+def test_bodies_that_are_not_json_give_a_clear_error(response, expected):
+    client, _, _ = make_client(response)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert expected in str(info.value)
+    assert info.value.kind == 'bad_response'
+
+
+def test_pacing_stays_under_the_burst_limit():
+    responses = [FakeResponse(200, {}) for _ in range(61)]
+    client, clock, _ = make_client(*responses, now=2000.0)
+    for _ in range(61):
+        client.get('/api/v1/sites')
+    assert clock.slept == [10.0]
+
+
+def test_key_never_appears_in_errors_even_when_echoed():
+    client, _, notes = make_client(FakeResponse(502, text='<html>proxy saw Bearer %s</html>' % KEY), retries=0)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert KEY not in str(info.value) and '********' in str(info.value)
+    assert KEY not in repr(client.auth)
