@@ -1,0 +1,118 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""What every module shares: the options, the client set-up, the read → compare → write machine, the errors."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, BearerAuth, PlausibleClient, PlausibleError
+from ._rules import InputError
+
+LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
+
+
+def plausible_argument_spec():
+    """The options every module takes; ``plugins/doc_fragments/_plausible.py`` documents exactly these."""
+    return dict(
+        api_url=dict(type='str', default='https://plausible.io', aliases=['url'],
+                     fallback=(env_fallback, ['PLAUSIBLE_API_URL', 'PLAUSIBLE_URL'])),
+        api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['PLAUSIBLE_API_KEY'])),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='int', default=30),
+        retries=dict(type='int', default=3),
+        rate_limit_wait=dict(type='int', default=60),
+    )
+
+
+class ResourceError(Exception):
+    """The user asked for something this object cannot become through the API; nothing was changed."""
+
+
+class Outcome:
+    """What ``ensure`` did to one object: whether it changed, and the object before and after."""
+
+    def __init__(self, changed, before, after, notes=None):
+        self.changed = changed
+        self.before = before
+        self.after = after
+        self.notes = notes or []
+
+
+def ensure(resource, state, check_mode):
+    """Make one object match ``state``: read it, compare what the user gave, then create, update or delete.
+
+    In check mode nothing that writes is sent; the predicted object is returned instead.
+    """
+    current = resource.read()
+    if state == 'absent':
+        if current is None:
+            return Outcome(False, None, None)
+        if not check_mode:
+            resource.delete(current)
+        return Outcome(True, current, None)
+    wanted = resource.desired(current)
+    if wanted == current:
+        return Outcome(False, current, current)
+    if check_mode:
+        return Outcome(True, current, wanted)
+    after = resource.create(wanted) if current is None else resource.update(current, wanted)
+    return Outcome(True, current, after)
+
+
+class PlausibleModule:
+    """An AnsibleModule with the shared options, a client, and one way of reporting results and errors."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = plausible_argument_spec()
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        params = self.module.params
+        self.params = params
+        self.check_mode = self.module.check_mode
+        self.client = PlausibleClient(
+            params['api_url'], BearerAuth(params['api_key']), validate_certs=params['validate_certs'],
+            timeout=params['timeout'], retries=params['retries'], rate_limit_wait=params['rate_limit_wait'],
+            notify=self.module.warn)
+        self._warn_about_transport()
+
+    def _warn_about_transport(self):
+        if not self.params['validate_certs']:
+            self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the API key '
+                             'could be sent to an impostor.' % self.client.base_url)
+        url = urlparse(self.client.base_url)
+        if url.scheme == 'http' and url.hostname not in LOCAL_HOSTS:
+            self.module.warn('api_url uses plain http:// to %s: the API key crosses the network unencrypted.' % url.hostname)
+
+    def run(self, work):
+        """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``."""
+        try:
+            result = work()
+        except InputError as exc:
+            self.module.fail_json(msg='Invalid input, nothing was sent: %s' % exc)
+        except (PlausibleError, ResourceError) as exc:
+            self.module.fail_json(msg=self.client.redact(exc), **_error_details(exc))
+        self.module.exit_json(**result)
+
+    def result(self, name, outcome, **extra):
+        """The module result for one object: ``changed``, the object under ``name``, and ``diff`` in diff mode."""
+        result = dict(changed=outcome.changed, **extra)
+        result[name] = outcome.after if outcome.after is not None else (outcome.before or {})
+        if self.module._diff:
+            result['diff'] = dict(before=outcome.before or {}, after=outcome.after or {})
+        return result
+
+
+def _error_details(exc):
+    if isinstance(exc, PlausibleError):
+        return dict(status=exc.status, api_error=exc.error)
+    return {}

@@ -1,0 +1,133 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""What the server accepts, judged locally so that bad input fails before any request is sent.
+
+Each rule is the server's own (plausible-sites-api.md §8); each failure names the option and the rule.
+"""
+
+from __future__ import annotations
+
+import re
+
+try:
+    import zoneinfo
+except ImportError:  # Python < 3.9 on the managed node: leave time zones to the server
+    zoneinfo = None
+
+RESERVED_DOMAIN_CHARACTERS = ":?#[]@!$&'()*+,;="
+DOMAIN_MAX_LENGTH = 255
+EVENT_NAME_MAX_LENGTH = 120
+RESERVED_EVENT_NAMES = ('engagement', '__journey_end__')
+MAX_CUSTOM_PROPS = 3
+CUSTOM_PROP_KEY_MAX = 300
+CUSTOM_PROP_VALUE_MAX = 2000
+SHARED_LINK_NAME_MAX = 255
+RESERVED_SHARED_LINK_NAMES = ('WordPress - Shared Dashboard',)
+TRACKER_FLAGS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'file_downloads', 'revenue_tracking',
+                 'tagged_events', 'form_submissions', 'pageview_props')
+INSTALLATION_TYPES = ('manual', 'wordpress', 'gtm', 'npm')
+# Timex also accepts these besides IANA names (§8.2).
+TIMEZONE_ALIASES = re.compile(r'^(UTC|GMT|Z|[A-IK-Z]|[+-]\d{2}:\d{2}|GMT[+-]\d{1,2})$')
+CURRENCY = re.compile(r'^[A-Z]{3}$')
+
+
+class InputError(ValueError):
+    """Input the server would refuse: ``str()`` names the option and the rule."""
+
+
+def normalize_domain(value, option='domain'):
+    """Normalise a domain exactly as the server does (§8.1) and check what the server checks."""
+    domain = (value or '').lower().strip()
+    for prefix in ('http://', 'https://'):
+        while domain.startswith(prefix):
+            domain = domain[len(prefix):]
+    domain = domain.strip('/')
+    while domain.startswith('www.'):
+        domain = domain[len('www.'):]
+    if not domain:
+        raise InputError("%s: can't be blank (%r normalises to an empty domain)" % (option, value))
+    reserved = sorted(set(c for c in domain if c in RESERVED_DOMAIN_CHARACTERS))
+    if reserved:
+        raise InputError('%s: must not contain URI reserved characters %s (found %s in %r)'
+                         % (option, RESERVED_DOMAIN_CHARACTERS, ''.join(reserved), value))
+    if not all(c.isalpha() or c.isdigit() or c in '-.\\/_' for c in domain):
+        raise InputError('%s: only letters, numbers, slashes, underscores and period allowed (got %r)' % (option, value))
+    if len(domain) > DOMAIN_MAX_LENGTH:
+        raise InputError('%s: must be at most %d characters (got %d)' % (option, DOMAIN_MAX_LENGTH, len(domain)))
+    return domain
+
+
+def check_timezone(value):
+    """Accept IANA zone names and the aliases the server accepts; without zone data, leave it to the server."""
+    if value is None:
+        return None
+    if value == '' or (zoneinfo is not None and zoneinfo.available_timezones()
+                       and value not in zoneinfo.available_timezones() and not TIMEZONE_ALIASES.match(value)):
+        raise InputError('timezone: %r is not a time zone the server accepts (an IANA name such as Europe/Berlin or Etc/UTC)'
+                         % value)
+    return value
+
+
+def normalize_event_name(value):
+    name = (value or '').strip()
+    if not name:
+        raise InputError("event_name: can't be blank")
+    if len(name) > EVENT_NAME_MAX_LENGTH:
+        raise InputError('event_name: must be at most %d characters (got %d)' % (EVENT_NAME_MAX_LENGTH, len(name)))
+    if name in RESERVED_EVENT_NAMES:
+        raise InputError("event_name: the event name %r is reserved and cannot be used as a goal" % name)
+    return name
+
+
+def normalize_page_path(value):
+    """The server trims the path and prepends ``/``: ``signup`` and ``/signup`` are one goal."""
+    path = (value or '').strip()
+    if not path:
+        raise InputError("page_path: can't be blank")
+    return path if path.startswith('/') else '/' + path
+
+
+def check_custom_props(props):
+    if props is None:
+        return None
+    if len(props) > MAX_CUSTOM_PROPS:
+        raise InputError('custom_props: use at most %d properties per goal (got %d)' % (MAX_CUSTOM_PROPS, len(props)))
+    checked = {}
+    for key, value in props.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise InputError('custom_props: values must be strings (%r is %s)' % (key, type(value).__name__))
+        key, value = '%s' % key, '%s' % value
+        if not 1 <= len(key) <= CUSTOM_PROP_KEY_MAX:
+            raise InputError('custom_props: key length is 1..%d characters (%r)' % (CUSTOM_PROP_KEY_MAX, key[:40]))
+        if not 1 <= len(value) <= CUSTOM_PROP_VALUE_MAX:
+            raise InputError('custom_props: value length is 1..%d characters (key %r)' % (CUSTOM_PROP_VALUE_MAX, key))
+        checked[key] = value
+    return checked
+
+
+def check_currency(value):
+    if value is not None and not CURRENCY.match(value):
+        raise InputError('currency: must be an ISO 4217 code of three capital letters such as USD or EUR (got %r)' % value)
+    return value
+
+
+def check_shared_link_name(value):
+    if value is None or not value.strip():
+        raise InputError("name: can't be blank")
+    if value in RESERVED_SHARED_LINK_NAMES:
+        raise InputError('name: %r is reserved by Plausible; choose another one' % value)
+    if len(value) > SHARED_LINK_NAME_MAX:
+        raise InputError('name: must be at most %d characters (got %d)' % (SHARED_LINK_NAME_MAX, len(value)))
+    return value
+
+
+def check_tracker_script_configuration(config):
+    """Keep only the keys the user gave; their types are checked by the argument spec."""
+    if config is None:
+        return None
+    return dict((key, value) for key, value in config.items() if value is not None)

@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: plausible_shared_link
+short_description: Ensure a shared dashboard link of a Plausible Analytics site exists
+version_added: 0.1.0
+description:
+  - Finds the site's shared link with this O(name), or creates it, through Plausible's Sites API, and returns its URL.
+  - A shared link's URL gives anyone who has it read access to the site's dashboard. Treat it like a password.
+author:
+  - plausible.analytics contributors
+extends_documentation_fragment:
+  - plausible.analytics._plausible
+  - plausible.analytics._plausible.actiongroup
+  - plausible.analytics._plausible.attributes
+attributes:
+  check_mode:
+    support: partial
+    details:
+      - In check mode nothing is sent, because the only request that could tell (find-or-create) may create the link.
+        RV(shared_link.url) is V(null) and RV(changed) is V(false); a note in RV(notes) says what could not be predicted.
+  diff_mode:
+    support: none
+    details:
+      - The API cannot list shared links, so there is no "before" to show.
+options:
+  domain:
+    description:
+      - The domain of the site the link belongs to. It is normalised like the site's domain.
+    type: str
+    required: true
+    aliases: [site_id]
+  name:
+    description:
+      - The link's name, unique per site and compared exactly (case-sensitive).
+      - V(WordPress - Shared Dashboard) is reserved by Plausible.
+    type: str
+    required: true
+  state:
+    description:
+      - Only V(present) can be carried out. V(absent) fails without sending anything and says where to delete the link,
+        because the Sites API cannot delete shared links.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - "The Sites API can only find-or-create shared links: it cannot list, rename or delete them, or set their passwords.
+    It answers the same whether the link was found or created, so this module reports RV(changed=false) whenever the link
+    exists after the run. Re-runs therefore report no change; the one creation a playbook causes is also reported as
+    no change."
+seealso:
+  - module: plausible.analytics.plausible_site
+"""
+
+EXAMPLES = r"""
+- name: Give the client a dashboard link
+  plausible.analytics.plausible_shared_link:
+    domain: example.com
+    name: Client dashboard
+    api_key: "{{ vault_plausible_api_key }}"
+  register: link
+
+- name: Send the link only to the people who should see the statistics
+  ansible.builtin.debug:
+    msg: "Dashboard: {{ link.shared_link.url }}"
+"""
+
+RETURN = r"""
+shared_link:
+  description: The link; its URL grants read access to the dashboard.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The link's name.
+      type: str
+      sample: Client dashboard
+    url:
+      description: The shared dashboard URL; V(null) in check mode.
+      type: str
+      sample: https://plausible.io/share/example.com?auth=f3kDa0p1vQ9xZ2mNbC7eR
+notes:
+  description: What the module could not know, for example in check mode.
+  returned: when there is something to say
+  type: list
+  elements: str
+"""
+
+from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule
+from ansible_collections.plausible.analytics.plugins.module_utils._resources import ensure_shared_link
+
+
+def main():
+    module = PlausibleModule(argument_spec=dict(
+        domain=dict(type='str', required=True, aliases=['site_id']),
+        name=dict(type='str', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+    ))
+
+    def work():
+        outcome = ensure_shared_link(module.client, module.params, module.check_mode)
+        extras = dict(notes=outcome.notes) if outcome.notes else {}
+        return dict(changed=outcome.changed, shared_link=outcome.after, **extras)
+
+    module.run(work)
+
+
+if __name__ == '__main__':
+    main()
