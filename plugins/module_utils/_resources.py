@@ -25,7 +25,8 @@ TRACKER_OPTIONS = dict(dict((flag, dict(type='bool')) for flag in _rules.TRACKER
 SNIPPET = '''<!-- Privacy-friendly analytics by Plausible -->
 <script async src="%s"></script>
 <script>
-  window.plausible=window.plausible||function(){(plausible.q=plausible.q||[]).push(arguments)},plausible.init=plausible.init||function(i){plausible.o=i||{}};
+  window.plausible=window.plausible||function(){(plausible.q=plausible.q||[]).push(arguments)},
+  plausible.init=plausible.init||function(i){plausible.o=i||{}};
   plausible.init()
 </script>'''
 
@@ -147,8 +148,9 @@ class GoalResource:
 
     name = 'goal'
 
-    def __init__(self, client, params, state='present', check_mode=False):
+    def __init__(self, client, params, state='present', check_mode=False, known_goals=None):
         self.client = client
+        self.known_goals = known_goals
         self.state = state
         self.check_mode = check_mode
         self.domain = _rules.normalize_domain(params['domain'])
@@ -173,8 +175,9 @@ class GoalResource:
             return 'goal %s' % self.goal_id
         return 'event goal %r' % self.event_name if self.goal_type == 'event' else 'page goal %r' % self.page_path
 
-    def read(self, goals=None):
-        """Find the goal in the site's goal list; ``goals`` lets a caller that already listed them skip the request."""
+    def read(self):
+        """Find the goal in the site's goal list; ``known_goals`` lets a caller that listed them skip the request."""
+        goals = self.known_goals
         if goals is None:
             try:
                 goals = self.client.list_goals(self.domain)

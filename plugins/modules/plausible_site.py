@@ -188,7 +188,8 @@ snippet:
     <!-- Privacy-friendly analytics by Plausible -->
     <script async src="https://plausible.io/js/pa-1iQepzD1J73BaHey2csUp.js"></script>
     <script>
-      window.plausible=window.plausible||function(){(plausible.q=plausible.q||[]).push(arguments)},plausible.init=plausible.init||function(i){plausible.o=i||{}};
+      window.plausible=window.plausible||function(){(plausible.q=plausible.q||[]).push(arguments)},
+      plausible.init=plausible.init||function(i){plausible.o=i||{}};
       plausible.init()
     </script>
 """

@@ -13,47 +13,7 @@ import requests
 from ansible_collections.plausible.analytics.plugins.module_utils._client import (
     BearerAuth, PlausibleClient, PlausibleError, normalize_base_url)
 
-KEY = 'k3y-SECRET-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUV'
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, text=None):
-        self.status_code = status
-        self.text = text if text is not None else ('' if body is None else json.dumps(body))
-        self.content = self.text.encode()
-
-    def json(self):
-        return json.loads(self.text)
-
-
-class FakeSession:
-    """Answers each request with the next scripted response (or raises it) and records what was sent."""
-
-    def __init__(self, *responses):
-        self.responses = list(responses)
-        self.sent = []
-        self.headers = {}
-
-    def request(self, method, url, **kwargs):
-        self.sent.append(dict(kwargs, method=method, url=url))
-        answer = self.responses.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-class FakeClock:
-    def __init__(self, now=1000.0):
-        self.now = now
-        self.slept = []
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
+from ..fakes import KEY, FakeClock, FakeResponse, FakeSession
 
 def make_client(*responses, url='https://plausible.example', **kwargs):
     clock = FakeClock(kwargs.pop('now', 1000.0))

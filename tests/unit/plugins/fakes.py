@@ -1,0 +1,68 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Scripted HTTP at the client's transport: what the unit tests of the client and the modules share."""
+
+from __future__ import annotations
+
+import json
+
+KEY = 'k3y-SECRET-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUV'
+
+
+class FakeResponse:
+    def __init__(self, status, body=None, text=None):
+        self.status_code = status
+        self.text = text if text is not None else ('' if body is None else json.dumps(body))
+        self.content = self.text.encode()
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class FakeSession:
+    """Answers each request with the next scripted response (or raises it) and records what was sent."""
+
+    def __init__(self, *responses):
+        self.responses = list(responses)
+        self.sent = []
+        self.headers = {}
+
+    def request(self, method, url, **kwargs):
+        self.sent.append(dict(kwargs, method=method, url=url))
+        answer = self.responses.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeClock:
+    def __init__(self, now=1000.0):
+        self.now = now
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def run_module(capsys, main, args, *responses, check_mode=False, diff=False):
+    """Run a module's main() with ``args`` against scripted responses; return (result, requests sent)."""
+    from unittest import mock
+
+    import pytest
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.plausible.analytics.plugins.module_utils._client import PlausibleClient
+
+    session = FakeSession(*responses)
+    args = dict(dict(api_key=KEY, api_url='https://plausible.example'), **args)
+    args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), mock.patch.object(PlausibleClient, '_session', lambda self: session):
+        with pytest.raises(SystemExit):
+            main()
+    out = capsys.readouterr().out
+    assert KEY not in out
+    return json.loads(out), session.sent
