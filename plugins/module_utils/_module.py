@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -16,7 +17,6 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, BearerAuth, PlausibleClient, PlausibleError
 from ._rules import InputError
 
-LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 
 def plausible_argument_spec():
@@ -90,7 +90,7 @@ class PlausibleModule:
             self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the API key '
                              'could be sent to an impostor.' % self.client.base_url)
         url = urlparse(self.client.base_url)
-        if url.scheme == 'http' and url.hostname not in LOCAL_HOSTS:
+        if url.scheme == 'http' and not _is_loopback(url.hostname):
             self.module.warn('api_url uses plain http:// to %s: the API key crosses the network unencrypted.' % url.hostname)
 
     def run(self, work):
@@ -110,6 +110,15 @@ class PlausibleModule:
         if self.module._diff:
             result['diff'] = dict(before=outcome.before or {}, after=outcome.after or {})
         return result
+
+
+def _is_loopback(host):
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _error_details(exc):
