@@ -144,7 +144,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 site:
-  description: The site as the server returns it (predicted in check mode); empty after a deletion.
+  description: The site as the server returns it (predicted in check mode); the deleted site after a deletion.
   returned: always
   type: dict
   contains:
