@@ -131,8 +131,8 @@ class PlausibleClient:
             text = text.replace(secret, '********')
         return text
 
-    def _error(self, message, **kwargs):
-        return PlausibleError(self.redact(message), **kwargs)
+    def _error(self, message, error=None, **kwargs):
+        return PlausibleError(self.redact(message), error=None if error is None else self.redact(error), **kwargs)
 
     def _pace(self):
         """Stay under the burst limit on our own: after 60 requests in one aligned window, wait for the next."""
@@ -186,17 +186,17 @@ class PlausibleClient:
 
     def _retry_delay(self, failure, attempt, retry_ambiguous):
         """How long to wait before sending again, or None when the failure is final."""
+        if failure.kind == 'hourly_limit':
+            wait = self._until_next(HOUR_PERIOD)
+            if wait > self.rate_limit_wait or attempt > self.retries:
+                failure.message += (' The hourly window resets in %d s; rate_limit_wait (%d s) and retries (%d) bound '
+                                    'the waiting.' % (wait, self.rate_limit_wait, self.retries))
+                return None
+            return wait + random.uniform(0.05, 1.0)
         if attempt > self.retries:
             return None
         if failure.kind == 'burst_limit':
             return self._until_next(BURST_PERIOD) + random.uniform(0.05, 0.5)
-        if failure.kind == 'hourly_limit':
-            wait = self._until_next(HOUR_PERIOD)
-            if wait > self.rate_limit_wait:
-                failure.message += (' The hourly window resets in %d s, more than rate_limit_wait (%d s) allows to wait.'
-                                    % (wait, self.rate_limit_wait))
-                return None
-            return wait + random.uniform(0.05, 1.0)
         if failure.kind in ('transport', 'transient') and retry_ambiguous:
             return min(2.0 ** (attempt - 1), 30.0) * random.uniform(0.5, 1.0)
         return None
@@ -247,12 +247,12 @@ class PlausibleClient:
         return payload
 
     def _excerpt(self, response):
-        text = ' '.join((response.text or '').split())
+        text = self.redact(' '.join((response.text or '').split()))
         if not text:
             return 'empty body'
         if len(text) > EXCERPT_LENGTH:
             text = text[:EXCERPT_LENGTH] + '…'
-        return self.redact('"%s"' % text)
+        return '"%s"' % text
 
     # -- conveniences ------------------------------------------------------------------------------------------
 

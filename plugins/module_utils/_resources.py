@@ -148,8 +148,9 @@ class GoalResource:
 
     name = 'goal'
 
-    def __init__(self, client, params, state='present', check_mode=False, known_goals=None):
+    def __init__(self, client, params, state='present', check_mode=False, known_goals=None, recreate_option='recreate'):
         self.client = client
+        self.recreate_option = recreate_option
         self.known_goals = known_goals
         self.state = state
         self.check_mode = check_mode
@@ -208,18 +209,25 @@ class GoalResource:
                                     % self.domain)
             self._check_display_name_free(new['display_name'], exclude=None)
             return new
-        differences = [option for option, wanted in (('display_name', self.display_name), ('custom_props', self.custom_props))
-                       if wanted is not None and current[option] != wanted]
+        differences = self._differences(current)
         if not differences:
             return current
         if not self.recreate:
-            raise ResourceError(
-                '%s exists on %s with %s; Plausible cannot update a goal. Set recreate: true to delete it and create it '
-                'again with a new id (funnels that use it may lose the step), or change the task to match (nothing '
-                'was changed).' % (self.describe(), self.domain,
-                                   ', '.join('%s %r' % (option, current[option]) for option in differences)))
+            raise self._cannot_update(current, differences)
         self._check_display_name_free(new['display_name'], exclude=current['id'])
         return new
+
+    def _differences(self, goal):
+        """The options the user gave that ``goal`` does not match; the API never updates a goal to match them."""
+        return [option for option, wanted in (('display_name', self.display_name), ('custom_props', self.custom_props))
+                if wanted is not None and goal[option] != wanted]
+
+    def _cannot_update(self, goal, differences):
+        return ResourceError(
+            '%s exists on %s with %s; Plausible cannot update a goal. Set %s: true to delete it and create it again with '
+            'a new id (funnels that use it may lose the step), or change the task to match (nothing was changed).'
+            % (self.describe(), self.domain, ', '.join('%s %r' % (option, goal[option]) for option in differences),
+               self.recreate_option))
 
     def _check_display_name_free(self, display_name, exclude):
         for goal in self.goals or []:
@@ -237,7 +245,16 @@ class GoalResource:
         for option in ('display_name', 'custom_props', 'currency'):
             if getattr(self, option):
                 body[option] = getattr(self, option)
-        return self.client.find_or_create_goal(body)
+        goal = dict(self.client.find_or_create_goal(body), domain=self.domain)
+        differences = self._differences(goal)
+        if differences:
+            # Find-or-create found a goal the listing did not show: one the server made for a tracker option of a new
+            # site, or one somebody added meanwhile. Its fields are the server's, so compare them (API file §6.9).
+            if not self.recreate:
+                raise self._cannot_update(goal, differences)
+            self.delete(goal)
+            goal = dict(self.client.find_or_create_goal(body), domain=self.domain)
+        return goal
 
     def update(self, current, wanted):
         self.delete(current)

@@ -134,7 +134,9 @@ goal:
       type: int
       sample: 123
     domain:
-      description: The site's current domain.
+      description:
+        - The site's domain as the task names it, normalised. For 72 hours after a rename Plausible still accepts the
+          old name, and this stays the name the task used; M(plausible.analytics.plausible_site) reports the current one.
       type: str
       sample: example.com
     display_name:

@@ -189,7 +189,7 @@ class SitePlan:
         client, check_mode = module.client, module.check_mode
         self.site = SiteResource(client, spec)
         self.goals = [GoalResource(client, dict(goal, domain=spec['domain'], recreate=module.params['recreate_goals']),
-                                   check_mode=check_mode) for goal in spec['goals']]
+                                   check_mode=check_mode, recreate_option='recreate_goals') for goal in spec['goals']]
         self.links = [dict(domain=self.site.domain, name=check_shared_link_name(name)) for name in spec['shared_links']]
 
     def ensure(self, client, check_mode, diff):

@@ -198,3 +198,133 @@ def test_key_never_appears_in_errors_even_when_echoed():
         client.get('/api/v1/sites')
     assert KEY not in str(info.value) and '********' in str(info.value)
     assert KEY not in repr(client.auth)
+
+
+# -- rate limits, retries and redaction: the cases the integration target "faults" cannot reach -----------------
+
+HOURLY = {'error': 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'}
+BURST = {'error': 'Too many API requests in a short period of time. The limit is 60 per 10 seconds. Please throttle your requests.'}
+
+
+def test_hourly_429_wait_lands_in_the_next_hour_and_is_reported():
+    # 30 s before the top of an hour, with 60 s allowed: one wait past the boundary, said through notify.
+    hour = 3600.0 * 20
+    client, clock, notes = make_client(FakeResponse(429, HOURLY), FakeResponse(200, {'ok': True}), now=hour - 30,
+                                       rate_limit_wait=60)
+    assert client.get('/api/v1/sites') == {'ok': True}
+    assert len(clock.slept) == 1
+    assert hour <= clock.now <= hour + 1.5  # the retry is sent in the next hourly window, not long after
+    assert len(client.session.sent) == 2
+    assert len(notes) == 1 and 'per hour' in notes[0] and 'retrying in' in notes[0]
+
+
+def test_hourly_429_waits_long_when_the_user_allows_it():
+    # rate_limit_wait is the user's bound, whatever it is: half an hour allowed, 20 minutes to wait.
+    hour = 3600.0 * 30
+    client, clock, _ = make_client(FakeResponse(429, HOURLY), FakeResponse(200, {}), now=hour - 1200,
+                                   rate_limit_wait=1800)
+    assert client.get('/api/v1/sites') == {}
+    assert 1200 <= clock.slept[0] <= 1201.5
+
+
+def test_hourly_429_message_says_when_the_window_resets_even_without_retries():
+    client, clock, _ = make_client(FakeResponse(429, HOURLY), now=3600.0 * 40 + 600, retries=0, rate_limit_wait=0)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert info.value.kind == 'hourly_limit'
+    assert 'resets in 3000 s' in str(info.value)
+    assert clock.slept == [] and len(client.session.sent) == 1
+
+
+def test_hourly_429_is_not_waited_for_beyond_rate_limit_wait_even_with_retries_left():
+    client, clock, notes = make_client(FakeResponse(429, HOURLY), now=3600.0 * 50 + 10, retries=5, rate_limit_wait=3000)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert 'resets in 3590 s' in str(info.value) and 'rate_limit_wait (3000 s)' in str(info.value)
+    assert clock.slept == [] and notes == [] and len(client.session.sent) == 1
+
+
+def test_repeated_burst_429s_each_wait_for_the_next_window_within_the_retries():
+    client, clock, notes = make_client(FakeResponse(429, BURST), FakeResponse(429, BURST), FakeResponse(200, {}),
+                                       now=5004.0, retries=3)
+    assert client.get('/api/v1/sites') == {}
+    assert len(clock.slept) == 2
+    assert 6.0 <= clock.slept[0] <= 6.5   # 5004 -> just after 5010
+    assert 9.5 <= clock.slept[1] <= 10.0  # then to just after 5020
+    assert len(notes) == 2 and all('60 per 10 seconds' in note for note in notes)
+
+
+def test_burst_429s_beyond_the_retries_fail_with_the_server_message():
+    client, clock, _ = make_client(*[FakeResponse(429, BURST) for _ in range(3)], now=7000.0, retries=2)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert len(client.session.sent) == 3 and len(clock.slept) == 2
+    assert info.value.kind == 'burst_limit' and '60 per 10 seconds' in str(info.value)
+
+
+def test_backoff_is_exponential_with_jitter_and_capped():
+    failures = [FakeResponse(503, text='<html>unavailable</html>') for _ in range(9)]
+    client, clock, notes = make_client(*failures, FakeResponse(200, {}), retries=9)
+    assert client.get('/api/v1/sites') == {}
+    for attempt, slept in enumerate(clock.slept, 1):
+        ceiling = min(2.0 ** (attempt - 1), 30.0)
+        assert ceiling / 2 <= slept <= ceiling, (attempt, slept)
+    assert max(clock.slept) <= 30.0
+    assert len(notes) == 9
+
+
+@pytest.mark.parametrize('method', ['PUT', 'DELETE'])
+def test_idempotent_writes_are_retried_after_ambiguous_failures(method):
+    client, _, notes = make_client(requests.exceptions.ReadTimeout('slow'), requests.exceptions.ConnectionError('reset'),
+                                   FakeResponse(200, {'deleted': True}))
+    assert client.request(method, '/api/v1/sites/goals', body={'site_id': 'a.test'}) == {'deleted': True}
+    assert [s['method'] for s in client.session.sent] == [method] * 3
+    assert len(notes) == 2
+
+
+def test_post_is_never_retried_by_request_itself():
+    client, _, _ = make_client(FakeResponse(502, text='<html>gateway</html>'))
+    with pytest.raises(PlausibleError):
+        client.request('POST', '/api/v1/sites', body={'domain': 'a.test'})
+    assert len(client.session.sent) == 1
+
+
+def test_pacing_starts_a_new_count_in_each_window_and_says_when_it_pauses():
+    client, clock, notes = make_client(*[FakeResponse(200, {}) for _ in range(121)], now=3000.0)
+    for _ in range(60):
+        client.get('/api/v1/sites')
+    clock.now = 3010.5  # the next aligned window: a fresh count, no pause
+    for _ in range(60):
+        client.get('/api/v1/sites')
+    assert clock.slept == [] and notes == []
+    client.get('/api/v1/sites')  # the 61st of this window waits for the next one
+    assert clock.slept == [pytest.approx(9.5)]
+    assert len(notes) == 1 and 'pausing' in notes[0]
+
+
+def test_key_cut_off_at_the_end_of_an_excerpt_does_not_leak():
+    # A proxy page that echoes the Authorization header where the 200-character excerpt ends: no piece of the key
+    # (here at least its first 20 characters would be left after the cut) may reach the message.
+    page = '<html><body><p>%s Authorization: Bearer %s</p></body></html>' % ('x' * 142, KEY)
+    client, _, _ = make_client(FakeResponse(502, text=page), retries=0)
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    message = str(info.value)
+    assert 'HTTP 502' in message
+    pieces = set(KEY[i:i + 12] for i in range(len(KEY) - 11))
+    assert [piece for piece in pieces if piece in message] == []
+
+
+def test_key_echoed_in_the_api_error_is_redacted_in_message_and_error():
+    client, _, _ = make_client(FakeResponse(401, {'error': 'Invalid API key %s' % KEY}))
+    with pytest.raises(PlausibleError) as info:
+        client.get('/api/v1/sites')
+    assert KEY not in str(info.value)
+    assert KEY not in (info.value.error or '')
+
+
+def test_key_echoed_in_a_retried_page_is_redacted_in_every_notice():
+    page = '<html>Authorization: Bearer %s</html>' % KEY
+    client, _, notes = make_client(FakeResponse(502, text=page), FakeResponse(502, text=page), FakeResponse(200, {}))
+    assert client.get('/api/v1/sites') == {}
+    assert len(notes) == 2 and all(KEY not in note and '********' in note for note in notes)
