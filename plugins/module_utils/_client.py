@@ -177,7 +177,7 @@ class PlausibleClient:
             else:
                 failure = self._failure(method, path, response)
                 if failure is None:
-                    return self._json(method, path, response)
+                    return _parse_json(response)
             delay = self._retry_delay(failure, attempt, retry_ambiguous)
             if delay is None:
                 raise failure
@@ -237,14 +237,6 @@ class PlausibleClient:
             'plausible.io and Enterprise servers; a self-hosted Community Edition server does not have it. '
             'Check api_url, or manage this server through its dashboard.'
             % (self.base_url, where, status, self._excerpt(response)), status=status, kind='no_sites_api')
-
-    def _json(self, method, path, response):
-        payload = _parse_json(response)
-        if payload is None:
-            raise self._error('%s answered HTTP %d with a body that is not JSON: %s'
-                              % (method, path, response.status_code, self._excerpt(response)),
-                              status=response.status_code, kind='bad_response')
-        return payload
 
     def _excerpt(self, response):
         text = self.redact(' '.join((response.text or '').split()))

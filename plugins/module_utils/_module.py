@@ -18,7 +18,6 @@ from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, BearerAuth, PlausibleC
 from ._rules import InputError
 
 
-
 def plausible_argument_spec():
     """The options every module takes; ``plugins/doc_fragments/_plausible.py`` documents exactly these."""
     return dict(

@@ -14,7 +14,7 @@ description:
   - A goal is identified by its O(goal_type) and its O(event_name) or O(page_path). The module lists the site's goals to
     decide, and writes only when something must change.
 author:
-  - plausible.analytics contributors
+  - plausible.analytics contributors (@plausible-analytics-ansible)
 extends_documentation_fragment:
   - plausible.analytics._plausible
   - plausible.analytics._plausible.actiongroup

@@ -13,7 +13,7 @@ description:
   - Finds the site's shared link with this O(name), or creates it, through Plausible's Sites API, and returns its URL.
   - A shared link's URL gives anyone who has it read access to the site's dashboard. Treat it like a password.
 author:
-  - plausible.analytics contributors
+  - plausible.analytics contributors (@plausible-analytics-ansible)
 extends_documentation_fragment:
   - plausible.analytics._plausible
   - plausible.analytics._plausible.actiongroup
@@ -23,7 +23,7 @@ attributes:
     support: partial
     details:
       - In check mode nothing is sent, because the only request that could tell (find-or-create) may create the link.
-        RV(shared_link.url) is V(null) and RV(changed) is V(false); a note in RV(notes) says what could not be predicted.
+        RV(shared_link.url) is V(null) and C(changed) is V(false); a note in RV(notes) says what could not be predicted.
   diff_mode:
     support: none
     details:
@@ -50,7 +50,7 @@ options:
     default: present
 notes:
   - "The Sites API can only find-or-create shared links: it cannot list, rename or delete them, or set their passwords.
-    It answers the same whether the link was found or created, so this module reports RV(changed=false) whenever the link
+    It answers the same whether the link was found or created, so this module reports C(changed=false) whenever the link
     exists after the run. Re-runs therefore report no change; the one creation a playbook causes is also reported as
     no change."
 seealso:

@@ -15,7 +15,7 @@ description:
     C(www.)) before anything is looked up, so V(HTTPS://www.Example.COM/) and V(example.com) are the same site.
   - Returns the tracker script URL and the HTML snippet that a web page embeds.
 author:
-  - plausible.analytics contributors
+  - plausible.analytics contributors (@plausible-analytics-ansible)
 extends_documentation_fragment:
   - plausible.analytics._plausible
   - plausible.analytics._plausible.actiongroup

@@ -19,7 +19,7 @@ description:
     create, and one request per goal and per shared link.
   - The role M(plausible.analytics.onboard) uses this module.
 author:
-  - plausible.analytics contributors
+  - plausible.analytics contributors (@plausible-analytics-ansible)
 extends_documentation_fragment:
   - plausible.analytics._plausible
   - plausible.analytics._plausible.actiongroup
@@ -53,8 +53,39 @@ options:
         description: The team that gets a new site.
         type: str
       tracker_script_configuration:
-        description: Tracker settings; only the keys given are compared and changed. See M(plausible.analytics.plausible_site).
+        description:
+          - Tracker settings; only the keys given are compared and changed, as in
+            O(plausible.analytics.plausible_site#module:tracker_script_configuration).
         type: dict
+        suboptions:
+          installation_type:
+            description: How the script is installed.
+            type: str
+            choices: [manual, wordpress, gtm, npm]
+          track_404_pages:
+            description: Track visits to pages that do not exist.
+            type: bool
+          hash_based_routing:
+            description: Track page changes made with the URL hash.
+            type: bool
+          outbound_links:
+            description: Track clicks on links to other sites.
+            type: bool
+          file_downloads:
+            description: Track file downloads.
+            type: bool
+          revenue_tracking:
+            description: Track revenue with custom events.
+            type: bool
+          tagged_events:
+            description: Track clicks on elements with the C(plausible-event-name) class.
+            type: bool
+          form_submissions:
+            description: Track form submissions.
+            type: bool
+          pageview_props:
+            description: Send custom properties with page views.
+            type: bool
       goals:
         description: The site's goals, each as in M(plausible.analytics.plausible_goal).
         type: list

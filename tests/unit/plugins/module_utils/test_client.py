@@ -15,6 +15,7 @@ from ansible_collections.plausible.analytics.plugins.module_utils._client import
 
 from ..fakes import KEY, FakeClock, FakeResponse, FakeSession
 
+
 def make_client(*responses, url='https://plausible.example', **kwargs):
     clock = FakeClock(kwargs.pop('now', 1000.0))
     notes = []
@@ -37,7 +38,7 @@ def test_base_url_tolerates_slashes_and_pasted_api_paths(given, expected):
 
 
 def test_request_sends_bearer_json_timeout_and_verify():
-    client, _, _ = make_client(FakeResponse(200, {'domain': 'a.test'}), timeout=7, validate_certs=False,
+    client, _clock, _notes = make_client(FakeResponse(200, {'domain': 'a.test'}), timeout=7, validate_certs=False,
                                url='https://plausible.example/api/v1/')
     assert client.put('/api/v1/sites/a.test', {'domain': 'b.test'}) == {'domain': 'a.test'}
     sent = client.session.sent[0]
@@ -57,9 +58,9 @@ def test_session_carries_user_agent_with_version():
 
 
 def test_get_site_returns_none_only_for_site_not_found():
-    client, _, _ = make_client(FakeResponse(404, {'error': 'Site could not be found'}))
+    client, _clock, _notes = make_client(FakeResponse(404, {'error': 'Site could not be found'}))
     assert client.get_site('missing.test') is None
-    client, _, _ = make_client(FakeResponse(401, {'error': 'Invalid API key.'}))
+    client, _clock, _notes = make_client(FakeResponse(401, {'error': 'Invalid API key.'}))
     with pytest.raises(PlausibleError) as info:
         client.get_site('a.test')
     assert info.value.status == 401 and info.value.error == 'Invalid API key.'
@@ -76,7 +77,7 @@ def test_site_and_goal_not_found_are_distinguishable():
 
 
 def test_domain_path_segment_is_quoted():
-    client, _, _ = make_client(FakeResponse(200, {'domain': 'a.test/blog'}))
+    client, _clock, _notes = make_client(FakeResponse(200, {'domain': 'a.test/blog'}))
     client.get_site('a.test/blog')
     assert client.session.sent[0]['url'].endswith('/api/v1/sites/a.test%2Fblog')
 
@@ -88,7 +89,7 @@ def test_domain_path_segment_is_quoted():
     FakeResponse(302, text=''),
 ])
 def test_community_edition_answers_mean_no_sites_api(response):
-    client, _, _ = make_client(response)
+    client, _clock, _notes = make_client(response)
     with pytest.raises(PlausibleError) as info:
         client.get_site('a.test')
     assert info.value.kind == 'no_sites_api'
@@ -98,7 +99,7 @@ def test_community_edition_answers_mean_no_sites_api(response):
 
 
 def test_list_all_follows_cursor_with_limit_100():
-    client, _, _ = make_client(
+    client, _clock, _notes = make_client(
         FakeResponse(200, {'goals': [{'id': 3}, {'id': 2}], 'meta': {'after': 'c1', 'before': None, 'limit': 100}}),
         FakeResponse(200, {'goals': [{'id': 1}], 'meta': {'after': None, 'before': 'c0', 'limit': 100}}))
     assert [g['id'] for g in client.list_goals('a.test')] == [3, 2, 1]
@@ -118,7 +119,7 @@ def test_burst_429_waits_for_next_aligned_window_then_retries():
 
 def test_hourly_429_fails_when_window_too_far_and_says_when():
     hourly = {'error': 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'}
-    client, clock, _ = make_client(FakeResponse(429, hourly), now=3600.0 * 10 + 100, rate_limit_wait=60)
+    client, clock, _notes = make_client(FakeResponse(429, hourly), now=3600.0 * 10 + 100, rate_limit_wait=60)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert info.value.kind == 'hourly_limit'
@@ -128,7 +129,7 @@ def test_hourly_429_fails_when_window_too_far_and_says_when():
 
 def test_hourly_429_waits_when_allowed():
     hourly = {'error': 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'}
-    client, clock, _ = make_client(FakeResponse(429, hourly), FakeResponse(200, {}), now=3600.0 * 10 - 20,
+    client, clock, _notes = make_client(FakeResponse(429, hourly), FakeResponse(200, {}), now=3600.0 * 10 - 20,
                                    rate_limit_wait=60)
     assert client.get('/api/v1/sites') == {}
     assert 20 <= clock.slept[0] <= 21
@@ -147,7 +148,7 @@ def test_transient_failures_retry_with_bounded_backoff_then_fail():
 
 
 def test_internal_server_error_from_the_api_is_not_retried():
-    client, _, _ = make_client(FakeResponse(500, {'error': 'internal server error'}))
+    client, _clock, _notes = make_client(FakeResponse(500, {'error': 'internal server error'}))
     with pytest.raises(PlausibleError) as info:
         client.put('/api/v1/sites/goals', {'site_id': 'a.test', 'goal_type': 'scroll'})
     assert len(client.session.sent) == 1
@@ -156,7 +157,7 @@ def test_internal_server_error_from_the_api_is_not_retried():
 
 def test_post_is_not_blindly_resent_after_ambiguous_failure():
     site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
-    client, _, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
+    client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
     assert client.create_site({'domain': 'a.test'}) == site
     methods = [s['method'] for s in client.session.sent]
     assert methods == ['POST', 'GET']
@@ -165,7 +166,7 @@ def test_post_is_not_blindly_resent_after_ambiguous_failure():
 
 def test_post_is_resent_when_the_read_shows_no_site():
     site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
-    client, _, _ = make_client(FakeResponse(502, text='<html>gateway</html>'),
+    client, _clock, _notes = make_client(FakeResponse(502, text='<html>gateway</html>'),
                                FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, site))
     assert client.create_site({'domain': 'a.test'}) == site
     assert [s['method'] for s in client.session.sent] == ['POST', 'GET', 'POST']
@@ -177,7 +178,7 @@ def test_post_is_resent_when_the_read_shows_no_site():
     (FakeResponse(200, text='<html>maintenance</html>'), 'not the API\'s JSON'),
 ])
 def test_bodies_that_are_not_json_give_a_clear_error(response, expected):
-    client, _, _ = make_client(response)
+    client, _clock, _notes = make_client(response)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert expected in str(info.value)
@@ -185,15 +186,15 @@ def test_bodies_that_are_not_json_give_a_clear_error(response, expected):
 
 
 def test_pacing_stays_under_the_burst_limit():
-    responses = [FakeResponse(200, {}) for _ in range(61)]
-    client, clock, _ = make_client(*responses, now=2000.0)
-    for _ in range(61):
+    responses = [FakeResponse(200, {}) for _unused in range(61)]
+    client, clock, _notes = make_client(*responses, now=2000.0)
+    for _unused in range(61):
         client.get('/api/v1/sites')
     assert clock.slept == [10.0]
 
 
 def test_key_never_appears_in_errors_even_when_echoed():
-    client, _, notes = make_client(FakeResponse(502, text='<html>proxy saw Bearer %s</html>' % KEY), retries=0)
+    client, _clock, notes = make_client(FakeResponse(502, text='<html>proxy saw Bearer %s</html>' % KEY), retries=0)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert KEY not in str(info.value) and '********' in str(info.value)
@@ -221,14 +222,14 @@ def test_hourly_429_wait_lands_in_the_next_hour_and_is_reported():
 def test_hourly_429_waits_long_when_the_user_allows_it():
     # rate_limit_wait is the user's bound, whatever it is: half an hour allowed, 20 minutes to wait.
     hour = 3600.0 * 30
-    client, clock, _ = make_client(FakeResponse(429, HOURLY), FakeResponse(200, {}), now=hour - 1200,
+    client, clock, _notes = make_client(FakeResponse(429, HOURLY), FakeResponse(200, {}), now=hour - 1200,
                                    rate_limit_wait=1800)
     assert client.get('/api/v1/sites') == {}
     assert 1200 <= clock.slept[0] <= 1201.5
 
 
 def test_hourly_429_message_says_when_the_window_resets_even_without_retries():
-    client, clock, _ = make_client(FakeResponse(429, HOURLY), now=3600.0 * 40 + 600, retries=0, rate_limit_wait=0)
+    client, clock, _notes = make_client(FakeResponse(429, HOURLY), now=3600.0 * 40 + 600, retries=0, rate_limit_wait=0)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert info.value.kind == 'hourly_limit'
@@ -249,13 +250,15 @@ def test_repeated_burst_429s_each_wait_for_the_next_window_within_the_retries():
                                        now=5004.0, retries=3)
     assert client.get('/api/v1/sites') == {}
     assert len(clock.slept) == 2
-    assert 6.0 <= clock.slept[0] <= 6.5   # 5004 -> just after 5010
-    assert 9.5 <= clock.slept[1] <= 10.0  # then to just after 5020
+    first_retry = 5004.0 + clock.slept[0]
+    second_retry = first_retry + clock.slept[1]
+    assert 5010.0 < first_retry <= 5010.5    # just after the next aligned window starts
+    assert 5020.0 < second_retry <= 5020.5   # and again just after the one after
     assert len(notes) == 2 and all('60 per 10 seconds' in note for note in notes)
 
 
 def test_burst_429s_beyond_the_retries_fail_with_the_server_message():
-    client, clock, _ = make_client(*[FakeResponse(429, BURST) for _ in range(3)], now=7000.0, retries=2)
+    client, clock, _notes = make_client(*[FakeResponse(429, BURST) for _unused in range(3)], now=7000.0, retries=2)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert len(client.session.sent) == 3 and len(clock.slept) == 2
@@ -263,7 +266,7 @@ def test_burst_429s_beyond_the_retries_fail_with_the_server_message():
 
 
 def test_backoff_is_exponential_with_jitter_and_capped():
-    failures = [FakeResponse(503, text='<html>unavailable</html>') for _ in range(9)]
+    failures = [FakeResponse(503, text='<html>unavailable</html>') for _unused in range(9)]
     client, clock, notes = make_client(*failures, FakeResponse(200, {}), retries=9)
     assert client.get('/api/v1/sites') == {}
     for attempt, slept in enumerate(clock.slept, 1):
@@ -275,7 +278,7 @@ def test_backoff_is_exponential_with_jitter_and_capped():
 
 @pytest.mark.parametrize('method', ['PUT', 'DELETE'])
 def test_idempotent_writes_are_retried_after_ambiguous_failures(method):
-    client, _, notes = make_client(requests.exceptions.ReadTimeout('slow'), requests.exceptions.ConnectionError('reset'),
+    client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), requests.exceptions.ConnectionError('reset'),
                                    FakeResponse(200, {'deleted': True}))
     assert client.request(method, '/api/v1/sites/goals', body={'site_id': 'a.test'}) == {'deleted': True}
     assert [s['method'] for s in client.session.sent] == [method] * 3
@@ -283,18 +286,18 @@ def test_idempotent_writes_are_retried_after_ambiguous_failures(method):
 
 
 def test_post_is_never_retried_by_request_itself():
-    client, _, _ = make_client(FakeResponse(502, text='<html>gateway</html>'))
+    client, _clock, _notes = make_client(FakeResponse(502, text='<html>gateway</html>'))
     with pytest.raises(PlausibleError):
         client.request('POST', '/api/v1/sites', body={'domain': 'a.test'})
     assert len(client.session.sent) == 1
 
 
 def test_pacing_starts_a_new_count_in_each_window_and_says_when_it_pauses():
-    client, clock, notes = make_client(*[FakeResponse(200, {}) for _ in range(121)], now=3000.0)
-    for _ in range(60):
+    client, clock, notes = make_client(*[FakeResponse(200, {}) for _unused in range(121)], now=3000.0)
+    for _unused in range(60):
         client.get('/api/v1/sites')
     clock.now = 3010.5  # the next aligned window: a fresh count, no pause
-    for _ in range(60):
+    for _unused in range(60):
         client.get('/api/v1/sites')
     assert clock.slept == [] and notes == []
     client.get('/api/v1/sites')  # the 61st of this window waits for the next one
@@ -306,7 +309,7 @@ def test_key_cut_off_at_the_end_of_an_excerpt_does_not_leak():
     # A proxy page that echoes the Authorization header where the 200-character excerpt ends: no piece of the key
     # (here at least its first 20 characters would be left after the cut) may reach the message.
     page = '<html><body><p>%s Authorization: Bearer %s</p></body></html>' % ('x' * 142, KEY)
-    client, _, _ = make_client(FakeResponse(502, text=page), retries=0)
+    client, _clock, _notes = make_client(FakeResponse(502, text=page), retries=0)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     message = str(info.value)
@@ -316,7 +319,7 @@ def test_key_cut_off_at_the_end_of_an_excerpt_does_not_leak():
 
 
 def test_key_echoed_in_the_api_error_is_redacted_in_message_and_error():
-    client, _, _ = make_client(FakeResponse(401, {'error': 'Invalid API key %s' % KEY}))
+    client, _clock, _notes = make_client(FakeResponse(401, {'error': 'Invalid API key %s' % KEY}))
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert KEY not in str(info.value)
@@ -325,6 +328,6 @@ def test_key_echoed_in_the_api_error_is_redacted_in_message_and_error():
 
 def test_key_echoed_in_a_retried_page_is_redacted_in_every_notice():
     page = '<html>Authorization: Bearer %s</html>' % KEY
-    client, _, notes = make_client(FakeResponse(502, text=page), FakeResponse(502, text=page), FakeResponse(200, {}))
+    client, _clock, notes = make_client(FakeResponse(502, text=page), FakeResponse(502, text=page), FakeResponse(200, {}))
     assert client.get('/api/v1/sites') == {}
     assert len(notes) == 2 and all(KEY not in note and '********' in note for note in notes)
