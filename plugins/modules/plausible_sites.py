@@ -17,7 +17,7 @@ description:
   - It spends as few requests as the API allows, because Plausible allows 600 an hour. Per existing site, a re-run sends
     one read of the site, one listing of its goals, and one find-or-create per shared link. A new site costs one read, one
     create, and one request per goal and per shared link.
-  - The role M(plausible.analytics.onboard) uses this module.
+  - The role C(plausible.analytics.onboard) uses this module.
 author:
   - plausible.analytics contributors (@plausible-analytics-ansible)
 extends_documentation_fragment:
