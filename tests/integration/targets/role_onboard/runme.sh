@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Integration test of the role plausible.analytics.onboard, in phases, each checked through the emulator:
+#   check    --check on an empty server: only reads, nothing on the server or on disk, a predicted fact
+#   create   the real run: the server's sites, goals and links; requests sent once for the whole play
+#   rerun    again (with -v): PLAY RECAP changed=0, no write but the shared links' find-or-create
+#   recheck  --check on the complete server: changed=0, reads only
+#   serial   again with serial: 1 (three batches): changed=0, and the requests of one run, not three
+#   twice    the role in two plays of one playbook: the second play sends its requests again
+#   bad input: wrong shapes fail before any request, with a message that names the input
+# and no output of any phase contains the API key.
+#
+# Under ansible-test (make integration) the harness's emulator is used, from ../../integration_config.yml.
+# By hand, from the repository root, with ansible-playbook (ansible-core >= 2.19) and requests on PATH:
+#   tests/integration/targets/role_onboard/runme.sh
+# starts its own emulator (tests/emulator/server.py) and stops it at the end.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+# Under ansible-test, `python` on PATH is the test Python (with PyYAML); by hand, python3 will do.
+python=$(command -v python || command -v python3)
+work=$(mktemp -d "${TMPDIR:-/tmp}/role_onboard.XXXXXX")
+emulator_pid=
+cleanup() {
+    if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+config=../../integration_config.yml
+if [ -f "$config" ]; then
+    config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
+    # The URL and the key, for the control API and for the leak check below (never printed).
+    read -r url key < <("$python" -c '
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+print(config["plausible_test_api_url"].rstrip("/"), config["plausible_test_api_key"])' "$config")
+else
+    server=../../../emulator/server.py
+    [ -f "$server" ] || fail "no $config and no $server: run this under ansible-test or from a checkout"
+    key=role-onboard-$RANDOM$RANDOM$RANDOM
+    "$python" "$server" --host 127.0.0.1 --port 0 --api-key "$key" >"$work/emulator.out" 2>"$work/emulator.log" &
+    emulator_pid=$!
+    for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
+    url=$(head -n 1 "$work/emulator.out")
+    [ -n "$url" ] || { cat "$work/emulator.log" >&2; fail "the emulator did not start"; }
+    printf 'plausible_test_api_url: %s\nplausible_test_api_key: %s\n' "$url" "$key" >"$work/config.yml"
+    config=$work/config.yml
+    if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ]; then
+        mkdir -p "$work/collections/ansible_collections/plausible"
+        ln -s "$(cd ../../../.. && pwd)" "$work/collections/ansible_collections/plausible/analytics"
+        export ANSIBLE_COLLECTIONS_PATH=$work/collections
+    fi
+fi
+
+control() {  # METHOD PATH: call the emulator's control API
+    "$python" -c '
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + sys.argv[3], method=sys.argv[2]), timeout=30).read()' "$url" "$1" "$2"
+}
+requests_count() {
+    "$python" -c '
+import json, sys, urllib.request
+print(len(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/requests", timeout=30))))' "$url"
+}
+
+export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_NOCOLOR=1
+export ANSIBLE_LOCALHOST_WARNING=false
+
+play() {  # NAME PLAYBOOK ARGS...: run a playbook, keep its output in $work/NAME.log and show it
+    local name=$1; shift
+    echo "=== $name"
+    set +e
+    ansible-playbook -i inventory.ini -e "@$config" -e "role_onboard_dir=$work/snippets" "$@" >"$work/$name.log" 2>&1
+    local status=$?
+    set -e
+    if [ -n "${quiet:-}" ]; then  # only the errors (a failed argument spec check prints the whole spec per host)
+        grep -A2 '^\[ERROR\]' "$work/$name.log" | awk '!seen[$0]++' | sed "s/$key/<API KEY>/g" || true
+    else
+        sed "s/$key/<API KEY>/g" "$work/$name.log"
+    fi
+    return $status
+}
+changed() {  # NAME: the sum of changed= over the PLAY RECAP of $work/NAME.log
+    awk '/^PLAY RECAP/ { recap = 1; next } recap && /changed=/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); sum += kv[2]; hosts++ } }
+        END { print hosts ? sum + 0 : "none" }' "$work/$1.log"
+}
+phase() {  # NAME ARGS...: one phase of onboard.yml on a cleared request log
+    local name=$1; shift
+    control DELETE /_emulator/requests
+    play "$name" onboard.yml -e "role_onboard_phase=$name" "$@" || fail "phase $name failed (output above)"
+}
+
+control POST /_emulator/reset
+mkdir -p "$work/snippets/web1" "$work/snippets/web2" "$work/snippets/web3"
+
+phase check --check
+[ "$(changed check)" -gt 0 ] || fail "check mode on an empty server predicted no change"
+
+phase create
+[ "$(changed create)" -gt 0 ] || fail "the first run reported no change"
+
+phase rerun -v
+[ "$(changed rerun)" = 0 ] || fail "the re-run reported changed=$(changed rerun); it must be 0"
+
+phase recheck --check
+[ "$(changed recheck)" = 0 ] || fail "check mode on the complete server predicted changed=$(changed recheck)"
+
+phase rerun -e role_onboard_serial=1
+[ "$(changed rerun)" = 0 ] || fail "the re-run with serial: 1 reported changed=$(changed rerun)"
+grep -q 'skipping: \[web3\]' "$work/rerun.log" || fail "with serial: 1 the API task did not reuse the first batch's result"
+
+control DELETE /_emulator/requests
+play twice twice.yml || fail "phase twice failed (output above)"
+[ "$(changed twice)" = 0 ] || fail "two plays reported changed=$(changed twice)"
+
+# Wrong input fails before any request is sent, with a message that names it.
+bad_input() {  # NAME EXPECTED-MESSAGE EXTRA-VARS-JSON
+    control DELETE /_emulator/requests
+    if quiet=1 play "$1" onboard.yml -e role_onboard_phase=rerun -e "$3"; then fail "bad input $1 did not fail"; fi
+    grep -qF -- "$2" "$work/$1.log" || fail "bad input $1 failed without saying: $2"
+    [ "$(requests_count)" = 0 ] || fail "bad input $1 sent requests to the server"
+}
+bad_input sites_not_a_list "Validation of arguments failed" '{"plausible_sites": "example.com"}'
+bad_input goal_without_event "goal_type is event but all of the following are missing: event_name" \
+    '{"plausible_sites": [{"domain": "example.com", "goals": [{"goal_type": "event"}]}]}'
+bad_input no_api_key "plausible_api_key is empty" '{"plausible_api_key": ""}'
+bad_input snippet_domain_unknown "plausible_snippet_domain must name the site" \
+    '{"plausible_snippet_domain": "elsewhere.example.com"}'
+bad_input bad_domain "domain: must not contain URI reserved characters" \
+    '{"plausible_sites": [{"domain": "exa&mple.com"}], "plausible_snippet_dest": null}'
+
+if grep -lF -- "$key" "$work"/*.log; then fail "the API key appears in the output above"; fi
+
+control POST /_emulator/reset
+echo "role_onboard: all phases passed"
