@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, BearerAuth, PlausibleClient, PlausibleError
+from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, BearerAuth, PlausibleClient, PlausibleError, normalize_base_url
 from ._rules import InputError
 
 
@@ -78,6 +78,10 @@ class PlausibleModule:
         params = self.module.params
         self.params = params
         self.check_mode = self.module.check_mode
+        url = urlparse(normalize_base_url(params['api_url']))
+        if url.scheme not in ('http', 'https') or not url.hostname:
+            self.module.fail_json(msg='Invalid input, nothing was sent: api_url: must be an http:// or https:// URL such '
+                                      'as https://plausible.io (got %r)' % params['api_url'])
         self.client = PlausibleClient(
             params['api_url'], BearerAuth(params['api_key']), validate_certs=params['validate_certs'],
             timeout=params['timeout'], retries=params['retries'], rate_limit_wait=params['rate_limit_wait'],

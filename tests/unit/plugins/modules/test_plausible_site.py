@@ -157,6 +157,9 @@ def test_community_edition_is_named(capsys):
     (dict(domain='a' * 256 + '.com'), 'domain: must be at most 255'),
     (dict(domain='example.com', timezone='Mars/Olympus'), 'timezone:'),
     (dict(domain='example.com', previous_domain='bad domain'), 'previous_domain: only letters'),
+    (dict(domain='example.com', api_url=''), 'api_url: must be an http:// or https:// URL'),
+    (dict(domain='example.com', api_url='plausible.io'), 'api_url: must be an http:// or https:// URL'),
+    (dict(domain='example.com', api_url='ftp://plausible.io'), 'api_url: must be an http:// or https:// URL'),
 ])
 def test_bad_input_fails_before_any_request(capsys, args, option):
     result, sent = run_module(capsys, plausible_site.main, args)
