@@ -43,6 +43,8 @@ SITE_NOT_FOUND = 'Site could not be found'
 GOAL_NOT_FOUND = 'Goal could not be found'
 # The controller's crash handler sends this body; its triggers are deterministic (bad input), so it is not retried.
 INTERNAL_ERROR = 'internal server error'
+# Failures after which the server may or may not have acted on the request.
+AMBIGUOUS = ('transport', 'transient')
 EXCERPT_LENGTH = 200
 
 
@@ -166,7 +168,7 @@ class PlausibleClient:
         """
         if retry_ambiguous is None:
             retry_ambiguous = method != 'POST'
-        attempt = 0
+        attempt, ambiguous = 0, False
         while True:
             attempt += 1
             try:
@@ -178,11 +180,41 @@ class PlausibleClient:
                 failure = self._failure(method, path, response)
                 if failure is None:
                     return _parse_json(response)
+            if method == 'DELETE' and ambiguous and failure.status == 404 and failure.error in (SITE_NOT_FOUND, GOAL_NOT_FOUND):
+                # The attempt whose answer was lost did the deleting.
+                self.notify('%s; an earlier attempt whose answer was lost has deleted it.' % failure.message)
+                return {'deleted': True}
             delay = self._retry_delay(failure, attempt, retry_ambiguous)
             if delay is None:
                 raise failure
+            ambiguous = ambiguous or failure.kind in AMBIGUOUS
             self.notify('%s; retrying in %.1f s (attempt %d of %d).' % (failure.message, delay, attempt + 1, self.retries + 1))
             self.sleep(delay)
+
+    def _write_then_check(self, method, path, body, landed):
+        """Send a write that is not idempotent. After an ambiguous failure, wait, then ask ``landed()`` whether the
+        write went through (it returns the result, or None) before sending it again."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self.request(method, path, body=body, retry_ambiguous=False)
+            except PlausibleError as exc:
+                if exc.kind not in AMBIGUOUS or attempt > self.retries:
+                    raise
+                delay = self._backoff(attempt)
+                self.sleep(delay)
+                result = landed()
+                if result is not None:
+                    self.notify('%s; %.1f s later a read shows that it went through, so it is not sent again.'
+                                % (exc.message, delay))
+                    return result
+                self.notify('%s; %.1f s later a read shows that it did not go through; sending it again.'
+                            % (exc.message, delay))
+
+    @staticmethod
+    def _backoff(attempt):
+        return min(2.0 ** (attempt - 1), 30.0) * random.uniform(0.5, 1.0)
 
     def _retry_delay(self, failure, attempt, retry_ambiguous):
         """How long to wait before sending again, or None when the failure is final."""
@@ -197,8 +229,8 @@ class PlausibleClient:
             return None
         if failure.kind == 'burst_limit':
             return self._until_next(BURST_PERIOD) + random.uniform(0.05, 0.5)
-        if failure.kind in ('transport', 'transient') and retry_ambiguous:
-            return min(2.0 ** (attempt - 1), 30.0) * random.uniform(0.5, 1.0)
+        if failure.kind in AMBIGUOUS and retry_ambiguous:
+            return self._backoff(attempt)
         return None
 
     def _until_next(self, period):
@@ -283,22 +315,18 @@ class PlausibleClient:
 
     def create_site(self, body):
         """POST is not idempotent: after an ambiguous failure, read the site to learn whether it was created."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self.request('POST', SITES_PATH, body=body, retry_ambiguous=False)
-            except PlausibleError as exc:
-                if exc.kind not in ('transport', 'transient') or attempt > self.retries:
-                    raise
-                site = self.get_site(body['domain'])
-                if site is not None:
-                    self.notify('%s; the site exists now, so the create went through.' % exc.message)
-                    return site
-                self.notify('%s; the site was not created, sending the create again.' % exc.message)
+        return self._write_then_check('POST', SITES_PATH, body, lambda: self.get_site(body['domain']))
 
     def update_site(self, domain, body):
-        return self.put('%s/%s' % (SITES_PATH, _segment(domain)), body)
+        """A configuration change is idempotent; a rename is not, so after an ambiguous failure it is checked first."""
+        path = '%s/%s' % (SITES_PATH, _segment(domain))
+        if 'domain' not in body:
+            return self.put(path, body)
+
+        def renamed():
+            site = self.get_site(body['domain'])
+            return site if site is not None and site['domain'] == body['domain'] else None
+        return self._write_then_check('PUT', path, body, renamed)
 
     def delete_site(self, domain):
         return self.delete('%s/%s' % (SITES_PATH, _segment(domain)))

@@ -33,7 +33,15 @@ TRACKER_FLAGS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'fil
 INSTALLATION_TYPES = ('manual', 'wordpress', 'gtm', 'npm')
 # Timex also accepts these besides IANA names (§8.2).
 TIMEZONE_ALIASES = re.compile(r'^(UTC|GMT|Z|[A-IK-Z]|[+-]\d{2}:\d{2}|GMT[+-]\d{1,2})$')
-CURRENCY = re.compile(r'^[A-Z]{3}$')
+# ISO 4217 codes in use; the server refuses others ("currency: is invalid").
+CURRENCIES = frozenset('''
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+    CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD
+    HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL
+    LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR
+    PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND
+    TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+'''.split())
 
 
 class InputError(ValueError):
@@ -111,8 +119,8 @@ def check_custom_props(props):
 
 
 def check_currency(value):
-    if value is not None and not CURRENCY.match(value):
-        raise InputError('currency: must be an ISO 4217 code of three capital letters such as USD or EUR (got %r)' % value)
+    if value is not None and value not in CURRENCIES:
+        raise InputError('currency: must be an ISO 4217 currency code in capitals, such as USD or EUR (got %r)' % value)
     return value
 
 

@@ -331,3 +331,49 @@ def test_key_echoed_in_a_retried_page_is_redacted_in_every_notice():
     client, _clock, notes = make_client(FakeResponse(502, text=page), FakeResponse(502, text=page), FakeResponse(200, {}))
     assert client.get('/api/v1/sites') == {}
     assert len(notes) == 2 and all(KEY not in note and '********' in note for note in notes)
+
+
+def test_create_reads_only_after_a_backoff_so_a_slow_create_is_seen():
+    site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
+    client, clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
+    assert client.create_site({'domain': 'a.test'}) == site
+    assert [s['method'] for s in client.session.sent] == ['POST', 'GET']
+    assert len(clock.slept) == 1 and 0.5 <= clock.slept[0] <= 1.0  # the read waits for the slow server
+    assert 'not sent again' in notes[0]
+
+
+def test_rename_is_checked_before_it_is_sent_again():
+    renamed = {'domain': 'new.test', 'timezone': 'Etc/UTC'}
+    client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, renamed))
+    assert client.update_site('old.test', {'domain': 'new.test'}) == renamed
+    assert [(s['method'], s['url'].rsplit('/', 1)[1]) for s in client.session.sent] == [('PUT', 'old.test'), ('GET', 'new.test')]
+    assert 'not sent again' in notes[0]
+
+
+def test_rename_is_sent_again_when_the_read_shows_it_did_not_happen():
+    renamed = {'domain': 'new.test', 'timezone': 'Etc/UTC'}
+    client, _clock, _notes = make_client(requests.exceptions.ConnectionError('reset'),
+                                         FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, renamed))
+    assert client.update_site('old.test', {'domain': 'new.test'}) == renamed
+    assert [s['method'] for s in client.session.sent] == ['PUT', 'GET', 'PUT']
+
+
+def test_configuration_change_is_retried_directly():
+    site = {'domain': 'a.test'}
+    client, _clock, _notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
+    assert client.update_site('a.test', {'tracker_script_configuration': {'outbound_links': True}}) == site
+    assert [s['method'] for s in client.session.sent] == ['PUT', 'PUT']
+
+
+@pytest.mark.parametrize('error', ['Goal could not be found', 'Site could not be found'])
+def test_delete_whose_answer_was_lost_counts_as_done(error):
+    client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(404, {'error': error}))
+    assert client.delete('/api/v1/sites/goals/5', site_id='a.test') == {'deleted': True}
+    assert 'has deleted it' in notes[-1]
+
+
+def test_delete_not_found_without_an_earlier_attempt_is_an_error():
+    client, _clock, _notes = make_client(FakeResponse(404, {'error': 'Goal could not be found'}))
+    with pytest.raises(PlausibleError) as info:
+        client.delete('/api/v1/sites/goals/5', site_id='a.test')
+    assert info.value.goal_not_found

@@ -137,6 +137,8 @@ def test_delete_in_check_mode_sends_nothing(capsys):
     (dict(goal_type='event', event_name='a', custom_props={'k': ''}), 'value length'),
     (dict(goal_type='event', event_name='a', custom_props={'k' * 301: 'v'}), 'key length'),
     (dict(goal_type='event', event_name='a', currency='dollars'), 'currency: must be an ISO 4217'),
+    (dict(goal_type='event', event_name='a', currency='XYZ'), 'currency: must be an ISO 4217'),
+    (dict(goal_type='event', event_name='a', currency='eur'), 'currency: must be an ISO 4217'),
     (dict(goal_type='page', page_path='/a', currency='EUR'), 'only event goals'),
     (dict(state='absent'), 'goal_type, goal_id'),
 ])
