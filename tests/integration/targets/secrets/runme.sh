@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The API key never appears in any output. Every run below uses a recognisable canary key (SECRET-CANARY-…, 64
+# characters like a real key) and -vvv, which shows module invocations; stdout and stderr of every run are kept and
+# searched, with the emulator's request log and state, for the key and for every 12-character piece of it:
+#   modules   check+diff on an empty server, the real run, a diff re-run
+#   failures  bad input, server refusals, an unreachable server, plain http:// to a remote host (warns)
+#   faults    5xx, reset, timeouts, a late create, an hourly 429: the warnings of every retry
+#   echo      a proxy and the API echoing the key back in full and cut off at the excerpt's end
+#   role      check+diff, real, re-run, with faults, and failures (bad domain, malformed input)
+#   fatal     an unrescued failure (Ansible's error report, exit code 2)
+#   ad hoc    `ansible -m` with the key on the command line, and with the key in PLAUSIBLE_API_KEY
+#
+# Under ansible-test (make integration) the harness's emulator is used, from ../../integration_config.yml, with the
+# canary key seeded into it; by hand, from the repository root, the script starts its own emulator:
+#   tests/integration/targets/secrets/runme.sh
+set -euo pipefail
+
+cd "$(dirname "$0")"
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/secrets.XXXXXX")
+chmod 700 "$work"
+emulator_pid=
+cleanup() {
+    if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAILED: $*" >&2; exit 1; }
+started=$SECONDS
+
+config=../../integration_config.yml
+if [ -f "$config" ]; then
+    config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
+    url=$("$python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["plausible_test_api_url"].rstrip("/"))' "$config")
+else
+    server=../../../emulator/server.py
+    [ -f "$server" ] || fail "no $config and no $server: run this under ansible-test or from a checkout"
+    "$python" "$server" --host 127.0.0.1 --port 0 --api-key "unused-$RANDOM$RANDOM" >"$work/emulator.out" 2>"$work/emulator.log" &
+    emulator_pid=$!
+    for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
+    url=$(head -n 1 "$work/emulator.out")
+    [ -n "$url" ] || { cat "$work/emulator.log" >&2; fail "the emulator did not start"; }
+    if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ]; then
+        mkdir -p "$work/collections/ansible_collections/plausible"
+        ln -s "$(cd ../../../.. && pwd)" "$work/collections/ansible_collections/plausible/analytics"
+        export ANSIBLE_COLLECTIONS_PATH=$work/collections
+    fi
+fi
+
+# The canary: "SECRET-CANARY-" and 50 random URL-safe characters. It lives only in $work/key (mode 0600) and in
+# $work/vars.yml, is seeded into the emulator as a key of its default user, and is never printed.
+"$python" -c 'import secrets; print("SECRET-CANARY-" + secrets.token_urlsafe(48)[:50])' >"$work/key"
+chmod 600 "$work/key"
+printf 'plausible_test_api_url: "%s"\nsecrets_api_key: "%s"\n' "$url" "$(cat "$work/key")" >"$work/vars.yml"
+chmod 600 "$work/vars.yml"
+
+control() {  # METHOD PATH [JSON-BODY]: call the emulator's control API; the answer goes to stdout
+    "$python" -c '
+import sys, urllib.request
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+request = urllib.request.Request(sys.argv[1] + sys.argv[3], data=body, method=sys.argv[2],
+                                 headers={"Content-Type": "application/json"})
+sys.stdout.write(urllib.request.urlopen(request, timeout=30).read().decode())' "$url" "$@"
+}
+reset() {  # an empty server that knows the canary key
+    control POST /_emulator/reset >/dev/null
+    control POST /_emulator/seed "$("$python" -c '
+import json, sys
+print(json.dumps({"keys": [{"key": open(sys.argv[1]).read().strip(), "user": "user@example.com",
+                            "scopes": ["sites:provision:*"], "label": "canary"}]}))' "$work/key")" >/dev/null
+}
+
+export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_NOCOLOR=1
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+
+runs=0
+run() {  # NAME EXPECTED-EXIT-CODE COMMAND...: run a command, keep its stdout and stderr apart, check its exit code
+    local name=$1 expected=$2 status=0
+    shift 2
+    runs=$((runs + 1))
+    "$@" >"$work/out.$name" 2>"$work/err.$name" || status=$?
+    echo "=== $name: exit code $status ($(wc -l <"$work/out.$name") lines of stdout, $(wc -l <"$work/err.$name") of stderr)"
+    if [ "$status" != "$expected" ]; then
+        sed "s/$(cat "$work/key")/<CANARY>/g" "$work/out.$name" "$work/err.$name" | tail -n 60 >&2
+        fail "$name ended with exit code $status, expected $expected (output above, key masked)"
+    fi
+}
+playbook() {  # NAME EXPECTED-EXIT-CODE PLAYBOOK ARGS...
+    local name=$1 expected=$2
+    shift 2
+    run "$name" "$expected" ansible-playbook -vvv -e "@$work/vars.yml" "$@"
+}
+
+reset
+playbook modules-check-diff 0 modules.yml --check --diff
+playbook modules 0 modules.yml
+playbook modules-rerun-diff 0 modules.yml --diff -e secrets_rerun=true
+playbook failures 0 failures.yml
+playbook faults 0 faults.yml
+
+# Answers that echo the key: in full in two 502 pages (retried), cut off where a 200-character excerpt ends, in
+# the API's own error, and in a 200 HTML page.
+control POST /_emulator/faults "$("$python" -c '
+import json, sys
+key = open(sys.argv[1]).read().strip()
+page = "<html><body><p>Request headers: Authorization: Bearer %s</p></body></html>" % key
+print(json.dumps({"method": "GET", "path": "/api/v1/sites/echo-retry.example", "status": 502,
+                  "content_type": "text/html", "body": page, "count": 2}))' "$work/key")" >/dev/null
+control POST /_emulator/faults "$("$python" -c '
+import json, sys
+key = open(sys.argv[1]).read().strip()
+cut = "<html><body><p>%s Authorization: Bearer %s</p></body></html>" % ("x" * 140, key)
+print(json.dumps({"method": "GET", "path": "/api/v1/sites/echo-cut.example", "status": 502,
+                  "content_type": "text/html", "body": cut, "count": 1}))' "$work/key")" >/dev/null
+control POST /_emulator/faults "$("$python" -c '
+import json, sys
+key = open(sys.argv[1]).read().strip()
+print(json.dumps({"method": "GET", "path": "/api/v1/sites/goals", "status": 401,
+                  "json": {"error": "Invalid API key %s. Please make sure you are using a valid API key." % key}, "count": 1}))' "$work/key")" >/dev/null
+control POST /_emulator/faults "$("$python" -c '
+import json, sys
+key = open(sys.argv[1]).read().strip()
+print(json.dumps({"method": "GET", "path": "/api/v1/sites/echo-html.example", "status": 200,
+                  "content_type": "text/html", "body": "<html><body>Signed in with %s</body></html>" % key, "count": 1}))' "$work/key")" >/dev/null
+playbook echo 0 echo.yml
+control DELETE /_emulator/faults >/dev/null
+
+reset
+playbook role-check-diff 0 role.yml --check --diff
+playbook role 0 role.yml
+playbook role-rerun 0 role.yml --diff
+reset
+playbook role-faults 0 role.yml -e secrets_role_faults=true
+
+playbook fatal 2 fatal.yml
+run adhoc 0 ansible localhost -vvv -m plausible.analytics.plausible_site \
+    -a "domain=secrets-adhoc.example api_url=$url api_key=$(cat "$work/key")"
+PLAUSIBLE_API_KEY=$(cat "$work/key") run adhoc-env 0 ansible localhost -vvv \
+    -m plausible.analytics.plausible_site -a "domain=secrets-adhoc-env.example api_url=$url"
+
+# The emulator's own records: the request log and the state (it must store labels, never keys).
+control GET /_emulator/requests >"$work/out.emulator-requests"
+control GET /_emulator/state >"$work/out.emulator-state"
+
+# Search every output for the key and for any 12 consecutive characters of it.
+"$python" - "$work" <<'PYTHON'
+import pathlib
+import sys
+
+work = pathlib.Path(sys.argv[1])
+key = (work / 'key').read_text().strip()
+assert len(key) == 64 and key.startswith('SECRET-CANARY-'), 'the canary key is malformed'
+pieces = {key[i:i + 12] for i in range(len(key) - 11)}
+outputs = sorted(p for p in work.iterdir() if p.name.startswith(('out.', 'err.')))
+leaks = []
+for path in outputs:
+    text = path.read_text(errors='replace')
+    for number, line in enumerate(text.splitlines(), 1):
+        found = sorted(piece for piece in pieces if piece in line)
+        if found:
+            shown = line
+            for piece in found:
+                shown = shown.replace(piece, '<PIECE>')
+            leaks.append('%s:%d: %d piece(s) of the key: %s' % (path.name, number, len(found), shown[:300]))
+size = sum(p.stat().st_size for p in outputs)
+print('outputs searched: %d (%d bytes), key leaks found: %d' % (len(outputs), size, len(leaks)))
+if leaks:
+    print('\n'.join(leaks[:40]))
+    sys.exit(1)
+PYTHON
+
+control POST /_emulator/reset >/dev/null
+echo "secrets: $runs runs with -vvv, no output holds the key ($((SECONDS - started)) s)"
