@@ -93,7 +93,8 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     response is sent (status 200 by default, an empty body without ``body``/``json``); with
     ``reset_connection`` the socket is closed with a TCP reset; either way the state is not touched.
     A fault with only ``delay`` delays, then handles the request normally, like a slow server.
-    Faulted requests are logged with ``"fault": true``. POST -> ``{"id": n}``; GET -> the pending faults;
+    Requests answered by a fault (canned response or reset) are logged with ``"fault": true``; a delay-only fault
+    is logged as the normal request it becomes. POST -> ``{"id": n}``; GET -> the pending faults;
     DELETE -> ``{"ok": true}``.
 ``GET /_emulator/config`` / ``POST /_emulator/config``
     ``{"edition": "hosted" | "ce", "has_user", "hourly_limit", "burst_limit", "burst_period", "hour_period",
