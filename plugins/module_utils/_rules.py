@@ -120,7 +120,7 @@ def check_custom_props(props):
 
 def check_currency(value):
     if value is not None and value not in CURRENCIES:
-        raise InputError('currency: must be an ISO 4217 currency code in capitals, such as USD or EUR (got %r)' % value)
+        raise InputError('currency: must be an ISO 4217 code in capitals, such as USD or EUR (got %r)' % value)
     return value
 
 
