@@ -16,48 +16,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")"
-python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/concurrency.XXXXXX")
-emulator_pid=
-cleanup() {
-    if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAILED: $*" >&2; exit 1; }
+python='' work='' config='' key=''  # set by runme-common.sh, which shellcheck does not follow
+source ../setup_emulator/files/runme-common.sh concurrency
 started=$SECONDS
-
-config=../../integration_config.yml
-if [ -f "$config" ]; then
-    config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
-else
-    server=../../../emulator/server.py
-    [ -f "$server" ] || fail "no $config and no $server: run this under ansible-test or from a checkout"
-    key=concurrency-$RANDOM$RANDOM$RANDOM
-    "$python" "$server" --host 127.0.0.1 --port 0 --api-key "$key" >"$work/emulator.out" 2>"$work/emulator.log" &
-    emulator_pid=$!
-    for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
-    url=$(head -n 1 "$work/emulator.out")
-    [ -n "$url" ] || { cat "$work/emulator.log" >&2; fail "the emulator did not start"; }
-    printf 'plausible_test_api_url: %s\nplausible_test_api_key: %s\n' "$url" "$key" >"$work/config.yml"
-    config=$work/config.yml
-    if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ]; then
-        mkdir -p "$work/collections/ansible_collections/plausible"
-        ln -s "$(cd ../../../.. && pwd)" "$work/collections/ansible_collections/plausible/analytics"
-        export ANSIBLE_COLLECTIONS_PATH=$work/collections
-    fi
-fi
-read -r url key < <("$python" -c '
-import sys, yaml
-config = yaml.safe_load(open(sys.argv[1]))
-print(config["plausible_test_api_url"].rstrip("/"), config["plausible_test_api_key"])' "$config")
-
-control() {  # METHOD PATH: call the emulator's control API; the answer goes to stdout
-    "$python" -c '
-import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(urllib.request.Request(sys.argv[1] + sys.argv[3], method=sys.argv[2]),
-                                        timeout=30).read().decode())' "$url" "$1" "$2"
-}
 
 export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_NOCOLOR=1
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_FAILED=true

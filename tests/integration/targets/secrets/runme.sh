@@ -16,36 +16,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")"
-python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/secrets.XXXXXX")
-chmod 700 "$work"
-emulator_pid=
-cleanup() {
-    if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAILED: $*" >&2; exit 1; }
+python='' work='' url=''  # set by runme-common.sh, which shellcheck does not follow
+source ../setup_emulator/files/runme-common.sh secrets
 started=$SECONDS
-
-config=../../integration_config.yml
-if [ -f "$config" ]; then
-    config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
-    url=$("$python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["plausible_test_api_url"].rstrip("/"))' "$config")
-else
-    server=../../../emulator/server.py
-    [ -f "$server" ] || fail "no $config and no $server: run this under ansible-test or from a checkout"
-    "$python" "$server" --host 127.0.0.1 --port 0 --api-key "unused-$RANDOM$RANDOM" >"$work/emulator.out" 2>"$work/emulator.log" &
-    emulator_pid=$!
-    for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
-    url=$(head -n 1 "$work/emulator.out")
-    [ -n "$url" ] || { cat "$work/emulator.log" >&2; fail "the emulator did not start"; }
-    if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ]; then
-        mkdir -p "$work/collections/ansible_collections/plausible"
-        ln -s "$(cd ../../../.. && pwd)" "$work/collections/ansible_collections/plausible/analytics"
-        export ANSIBLE_COLLECTIONS_PATH=$work/collections
-    fi
-fi
 
 # The canary: "SECRET-CANARY-" and 50 random URL-safe characters. It lives only in $work/key (mode 0600) and in
 # $work/vars.yml, is seeded into the emulator as a key of its default user, and is never printed.
@@ -54,14 +27,6 @@ chmod 600 "$work/key"
 printf 'plausible_test_api_url: "%s"\nsecrets_api_key: "%s"\n' "$url" "$(cat "$work/key")" >"$work/vars.yml"
 chmod 600 "$work/vars.yml"
 
-control() {  # METHOD PATH [JSON-BODY]: call the emulator's control API; the answer goes to stdout
-    "$python" -c '
-import sys, urllib.request
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-request = urllib.request.Request(sys.argv[1] + sys.argv[3], data=body, method=sys.argv[2],
-                                 headers={"Content-Type": "application/json"})
-sys.stdout.write(urllib.request.urlopen(request, timeout=30).read().decode())' "$url" "$@"
-}
 reset() {  # an empty server that knows the canary key
     control POST /_emulator/reset >/dev/null
     control POST /_emulator/seed "$("$python" -c '
