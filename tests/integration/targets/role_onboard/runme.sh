@@ -49,11 +49,11 @@ changed() {  # NAME: the sum of changed= over the PLAY RECAP of $work/NAME.log
 }
 phase() {  # NAME ARGS...: one phase of onboard.yml on a cleared request log
     local name=$1; shift
-    control DELETE /_emulator/requests
+    control DELETE /_emulator/requests >/dev/null
     play "$name" onboard.yml -e "role_onboard_phase=$name" "$@" || fail "phase $name failed (output above)"
 }
 
-control POST /_emulator/reset
+control POST /_emulator/reset >/dev/null
 mkdir -p "$work/snippets/web1" "$work/snippets/web2" "$work/snippets/web3"
 
 phase check --check
@@ -72,13 +72,13 @@ phase rerun -e role_onboard_serial=1
 [ "$(changed rerun)" = 0 ] || fail "the re-run with serial: 1 reported changed=$(changed rerun)"
 grep -q 'skipping: \[web3\]' "$work/rerun.log" || fail "with serial: 1 the API task did not reuse the first batch's result"
 
-control DELETE /_emulator/requests
+control DELETE /_emulator/requests >/dev/null
 play twice twice.yml || fail "phase twice failed (output above)"
 [ "$(changed twice)" = 0 ] || fail "two plays reported changed=$(changed twice)"
 
 # Wrong input fails before any request is sent, with a message that names it.
 bad_input() {  # NAME EXPECTED-MESSAGE EXTRA-VARS-JSON
-    control DELETE /_emulator/requests
+    control DELETE /_emulator/requests >/dev/null
     if quiet=1 play "$1" onboard.yml -e role_onboard_phase=rerun -e "$3"; then fail "bad input $1 did not fail"; fi
     grep -qF -- "$2" "$work/$1.log" || fail "bad input $1 failed without saying: $2"
     [ "$(requests_count)" = 0 ] || fail "bad input $1 sent requests to the server"
@@ -94,5 +94,5 @@ bad_input bad_domain "domain: must not contain URI reserved characters" \
 
 if grep -lF -- "$key" "$work"/*.log; then fail "the API key appears in the output above"; fi
 
-control POST /_emulator/reset
+control POST /_emulator/reset >/dev/null
 echo "role_onboard: all phases passed"
