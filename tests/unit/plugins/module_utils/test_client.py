@@ -39,7 +39,7 @@ def test_base_url_tolerates_slashes_and_pasted_api_paths(given, expected):
 
 def test_request_sends_bearer_json_timeout_and_verify():
     client, _clock, _notes = make_client(FakeResponse(200, {'domain': 'a.test'}), timeout=7, validate_certs=False,
-                               url='https://plausible.example/api/v1/')
+                                         url='https://plausible.example/api/v1/')
     assert client.put('/api/v1/sites/a.test', {'domain': 'b.test'}) == {'domain': 'a.test'}
     sent = client.session.sent[0]
     assert sent['method'] == 'PUT'
@@ -130,7 +130,7 @@ def test_hourly_429_fails_when_window_too_far_and_says_when():
 def test_hourly_429_waits_when_allowed():
     hourly = {'error': 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'}
     client, clock, _notes = make_client(FakeResponse(429, hourly), FakeResponse(200, {}), now=3600.0 * 10 - 20,
-                                   rate_limit_wait=60)
+                                        rate_limit_wait=60)
     assert client.get('/api/v1/sites') == {}
     assert 20 <= clock.slept[0] <= 21
 
@@ -167,7 +167,7 @@ def test_post_is_not_blindly_resent_after_ambiguous_failure():
 def test_post_is_resent_when_the_read_shows_no_site():
     site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
     client, _clock, _notes = make_client(FakeResponse(502, text='<html>gateway</html>'),
-                               FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, site))
+                                         FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, site))
     assert client.create_site({'domain': 'a.test'}) == site
     assert [s['method'] for s in client.session.sent] == ['POST', 'GET', 'POST']
 
@@ -223,7 +223,7 @@ def test_hourly_429_waits_long_when_the_user_allows_it():
     # rate_limit_wait is the user's bound, whatever it is: half an hour allowed, 20 minutes to wait.
     hour = 3600.0 * 30
     client, clock, _notes = make_client(FakeResponse(429, HOURLY), FakeResponse(200, {}), now=hour - 1200,
-                                   rate_limit_wait=1800)
+                                        rate_limit_wait=1800)
     assert client.get('/api/v1/sites') == {}
     assert 1200 <= clock.slept[0] <= 1201.5
 
@@ -279,7 +279,7 @@ def test_backoff_is_exponential_with_jitter_and_capped():
 @pytest.mark.parametrize('method', ['PUT', 'DELETE'])
 def test_idempotent_writes_are_retried_after_ambiguous_failures(method):
     client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), requests.exceptions.ConnectionError('reset'),
-                                   FakeResponse(200, {'deleted': True}))
+                                        FakeResponse(200, {'deleted': True}))
     assert client.request(method, '/api/v1/sites/goals', body={'site_id': 'a.test'}) == {'deleted': True}
     assert [s['method'] for s in client.session.sent] == [method] * 3
     assert len(notes) == 2

@@ -38,7 +38,7 @@ def test_absent_is_refused_without_a_request(capsys):
 
 def test_missing_site_is_named(capsys):
     result, _sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client'),
-                           FakeResponse(404, {'error': 'Site could not be found'}))
+                               FakeResponse(404, {'error': 'Site could not be found'}))
     assert result['failed'] is True and 'does not exist' in result['msg']
 
 

@@ -130,7 +130,7 @@ def test_delete_in_check_mode_sends_nothing(capsys):
 
 def test_delete_refused_for_non_owner_says_so(capsys):
     result, _sent = run_module(capsys, plausible_site.main, dict(domain='example.com', state='absent'),
-                           FakeResponse(200, site()), NOT_FOUND)
+                               FakeResponse(200, site()), NOT_FOUND)
     assert result['failed'] is True and 'only the site\'s owner' in result['msg']
 
 
@@ -146,7 +146,7 @@ def test_create_errors_become_instructions(capsys, error, expected):
 
 def test_community_edition_is_named(capsys):
     result, _sent = run_module(capsys, plausible_site.main, dict(domain='example.com'),
-                           FakeResponse(406, {'status': 406, 'message': 'Not Acceptable'}))
+                               FakeResponse(406, {'status': 406, 'message': 'Not Acceptable'}))
     assert result['failed'] is True and 'Community Edition' in result['msg'] and result['status'] == 406
 
 
@@ -169,8 +169,8 @@ def test_bad_input_fails_before_any_request(capsys, args, option):
 
 def test_warns_about_unverified_tls_and_plain_http(capsys):
     result, _sent = run_module(capsys, plausible_site.main, dict(domain='example.com', validate_certs=False,
-                                                             api_url='http://stats.example.net'),
-                           FakeResponse(200, site()))
+                                                                 api_url='http://stats.example.net'),
+                               FakeResponse(200, site()))
     warnings = json.dumps(result['warnings'])  # plain strings before ansible-core 2.19, structured since
     assert 'validate_certs is false' in warnings
     assert 'plain http:// to stats.example.net' in warnings

@@ -71,5 +71,5 @@ def test_duplicate_domains_after_normalisation_are_refused(capsys):
 
 def test_failure_names_the_site(capsys):
     result, _sent = run_module(capsys, plausible_sites.main, dict(sites=SITES),
-                           FakeResponse(200, site('a.example', 'Etc/UTC')))
+                               FakeResponse(200, site('a.example', 'Etc/UTC')))
     assert result['failed'] is True and result['msg'].startswith('Site a.example: timezone:')
