@@ -48,7 +48,6 @@ class SiteResource:
 
     def __init__(self, client, params, state='present'):
         self.client = client
-        self.state = state
         self.domain = _rules.normalize_domain(params['domain'])
         self.previous_domain = None
         if params.get('previous_domain') and state == 'present':
@@ -148,11 +147,10 @@ class GoalResource:
 
     name = 'goal'
 
-    def __init__(self, client, params, state='present', check_mode=False, known_goals=None, recreate_option='recreate'):
+    def __init__(self, client, params, check_mode=False, known_goals=None, recreate_option='recreate'):
         self.client = client
         self.recreate_option = recreate_option
         self.known_goals = known_goals
-        self.state = state
         self.check_mode = check_mode
         self.domain = _rules.normalize_domain(params['domain'])
         self.goal_id = params.get('goal_id')
@@ -262,9 +260,6 @@ class GoalResource:
 
     def delete(self, current):
         self.client.delete_goal(self.domain, current['id'])
-
-    def extras(self, goal):
-        return {}
 
 
 def ensure_shared_link(client, params, check_mode, site_is_new=False):

@@ -190,7 +190,7 @@ def main():
 
     def work():
         params = module.params
-        goal = GoalResource(module.client, params, params['state'], module.check_mode)
+        goal = GoalResource(module.client, params, module.check_mode)
         return module.result('goal', ensure(goal, params['state'], module.check_mode))
 
     module.run(work)
