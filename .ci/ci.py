@@ -700,8 +700,11 @@ def check_sanity(cell: Cell) -> str:
     if ignores:
         raise GateError(f'sanity ignore files are not allowed: {", ".join(ignores)}')
     venv = cell_venv(cell)
-    code, output = run([str(venv / 'bin' / 'ansible-test'), 'sanity', '--venv', '--python', cell.python, '--color', 'no'],
-                       cwd=root, env=base_env([venv / 'bin']))
+    # ansible-test keeps the sanity tests' venvs in ~/.ansible/test/venv/<test>/<Python>/, shared by every checkout on
+    # this machine and created without a lock: runs of other checkouts on the same Python wait for each other.
+    with machine_lock(f'sanity-{cell.python}'):
+        code, output = run([str(venv / 'bin' / 'ansible-test'), 'sanity', '--venv', '--python', cell.python, '--color', 'no'],
+                           cwd=root, env=base_env([venv / 'bin']))
     tests = sorted(set(re.findall(r'^Running sanity test ["\']([^"\']+)["\']', output, re.M)))
     if code != 0:
         failed = re.findall(r'^FATAL: The \d+ sanity test\(s\) listed below .*\n((?:\S+\n)+)', output, re.M)
@@ -762,6 +765,20 @@ def check_demo() -> str:
     return 'the example playbook changed three sites, then ran again with changed=0'
 
 
+@contextlib.contextmanager
+def machine_lock(name: str) -> t.Iterator[None]:
+    """A lock shared by every checkout on this machine, for what ansible-test keeps under ~/.ansible/test/."""
+    path = Path.home() / '.ansible' / 'test' / f'.plausible-ci-{name}.lock'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f'waiting for {path}: another checkout on this machine is using it')
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 SSH_KEY_LOCK = threading.Lock()
 
 
@@ -771,7 +788,7 @@ def ensure_ansible_test_ssh_key() -> None:
     ansible-test makes it on first use with `ssh-keygen -f`, which stops to ask before overwriting a key that a
     parallel run has just made; this does what ansible-test's SshKey.generate_key_pair does, under a lock.
     """
-    with SSH_KEY_LOCK:
+    with SSH_KEY_LOCK, machine_lock('ssh-key'):
         key = Path.home() / '.ansible' / 'test' / 'id_rsa'
         pub = key.with_name('id_rsa.pub')
         if key.is_file() and pub.is_file():
