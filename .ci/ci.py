@@ -234,6 +234,8 @@ def kill_all() -> None:
 def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, quiet: bool = False,
         timeout: int = COMMAND_TIMEOUT, on_line: t.Callable[[str], None] | None = None) -> tuple[int, str]:
     """Run cmd, sending its output to the job's output (unless quiet); return (exit code, output)."""
+    if INTERRUPTED.is_set():
+        raise GateError('interrupted before it finished')
     if not quiet:
         say('$ ' + ' '.join(cmd))
     lines: list[str] = []
@@ -598,6 +600,8 @@ class Emulator:
         out, log = self.workdir / 'emulator.out', self.workdir / 'emulator.log'
         cmd = [str(python), str(self.server), '--host', '127.0.0.1', '--port', '0',
                '--api-key', self.api_key, '--key', f'{self.readonly_key}:stats:read:*']
+        if INTERRUPTED.is_set():
+            raise GateError('interrupted before it finished')
         with open(out, 'wb') as stdout, open(log, 'wb') as stderr:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True,
                                          cwd=self.workdir, env=base_env())
@@ -1213,8 +1217,10 @@ def slug(job: Job) -> str:
     return re.sub(r'[^A-Za-z0-9.]+', '-', f'{job.gate}-{job.cell}' if job.cell != '-' else job.gate).strip('-')
 
 
-def run_job(job: Job, live: bool) -> Result:
+def run_job(job: Job, live: bool) -> Result | None:
     """Run one job with its output in its log; record and print its result."""
+    if INTERRUPTED.is_set():
+        return None
     if job.skip:
         result = Result(job.gate, job.cell, 'SKIP', job.skip, 0.0, job.order)
         with PRINT_LOCK:
@@ -1271,10 +1277,12 @@ def execute(jobs: list[Job], workers: int) -> None:
         for future in futures:
             future.result()
     except BaseException:
+        INTERRUPTED.set()  # from here on no job starts and no process is started
+        pool.shutdown(wait=False, cancel_futures=True)
         kill_all()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
 
 
 def summary(started: float) -> int:
