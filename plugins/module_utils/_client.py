@@ -343,6 +343,37 @@ class PlausibleClient:
     def find_or_create_shared_link(self, domain, name):
         return self.put(SITES_PATH + '/shared-links', {'site_id': domain, 'name': name})
 
+    def list_sites(self, team_id=None):
+        """Every site the key can see (``domain`` and ``timezone`` only), or those of one team."""
+        params = dict(team_id=team_id) if team_id else {}
+        return self.list_all(SITES_PATH, 'sites', **params)
+
+    def list_teams(self):
+        return self.list_all(SITES_PATH + '/teams', 'teams')
+
+    def list_custom_properties(self, domain):
+        """The site's allowed custom property names, sorted; one request, the listing is not paginated."""
+        answer = self.get(SITES_PATH + '/custom-props', site_id=domain)
+        return [item['property'] for item in answer.get('custom_properties') or []]
+
+    def add_custom_property(self, domain, name):
+        """Idempotent, but moves an existing property to the front of the site's list: send it only when missing."""
+        return self.put(SITES_PATH + '/custom-props', {'site_id': domain, 'property': name})
+
+    def delete_custom_property(self, domain, name):
+        # The server joins the remaining path segments with "/", so a name holding "/" is sent as it is.
+        return self.delete('%s/custom-props/%s' % (SITES_PATH, quote(name, safe='/')), site_id=domain)
+
+    def list_guests(self, domain):
+        return self.list_all(SITES_PATH + '/guests', 'guests', site_id=domain)
+
+    def invite_guest(self, domain, email, role):
+        """Find or invite: an existing guest comes back with its own role, whatever ``role`` says."""
+        return self.put(SITES_PATH + '/guests', {'site_id': domain, 'email': email, 'role': role})
+
+    def delete_guest(self, domain, email):
+        return self.delete('%s/guests/%s' % (SITES_PATH, _segment(email)), site_id=domain)
+
 
 def _segment(value):
     """Quote one path segment; domains may hold ``/`` (paths are allowed) and non-ASCII letters."""

@@ -162,7 +162,7 @@ goal:
 """
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
-from ansible_collections.plausible.analytics.plugins.module_utils._resources import GoalResource
+from ansible_collections.plausible.analytics.plugins.module_utils._goal import GoalResource
 
 
 def main():

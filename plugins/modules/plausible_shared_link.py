@@ -92,7 +92,7 @@ notes:
 """
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule
-from ansible_collections.plausible.analytics.plugins.module_utils._resources import ensure_shared_link
+from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import ensure_shared_link
 
 
 def main():

@@ -195,7 +195,7 @@ snippet:
 """
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
-from ansible_collections.plausible.analytics.plugins.module_utils._resources import SiteResource, TRACKER_OPTIONS
+from ansible_collections.plausible.analytics.plugins.module_utils._site import SiteResource, TRACKER_OPTIONS
 
 
 def main():

@@ -199,8 +199,9 @@ notes:
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ResourceError, ensure
 from ansible_collections.plausible.analytics.plugins.module_utils._client import PlausibleError
-from ansible_collections.plausible.analytics.plugins.module_utils._resources import (
-    GoalResource, SiteResource, TRACKER_OPTIONS, ensure_shared_link)
+from ansible_collections.plausible.analytics.plugins.module_utils._goal import GoalResource
+from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import ensure_shared_link
+from ansible_collections.plausible.analytics.plugins.module_utils._site import SiteResource, TRACKER_OPTIONS
 from ansible_collections.plausible.analytics.plugins.module_utils._rules import InputError, check_shared_link_name
 
 GOAL_OPTIONS = dict(

@@ -1,0 +1,134 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""A goal: found on its site by type and event name or page path, never updated, only replaced."""
+
+from __future__ import annotations
+
+from ._client import PlausibleError
+from ._module import ResourceError
+from . import _rules
+
+
+class GoalResource:
+    """A goal, identified on its site by ``goal_type`` and its event name or page path (or by ``goal_id``)."""
+
+    name = 'goal'
+
+    def __init__(self, client, params, check_mode=False, known_goals=None, recreate_option='recreate'):
+        self.client = client
+        self.recreate_option = recreate_option
+        self.known_goals = known_goals
+        self.check_mode = check_mode
+        self.domain = _rules.normalize_domain(params['domain'])
+        self.goal_id = params.get('goal_id')
+        self.goal_type = params.get('goal_type')
+        self.event_name = self.page_path = None
+        if self.goal_type == 'event':
+            self.event_name = _rules.normalize_event_name(params.get('event_name'))
+        elif self.goal_type == 'page':
+            self.page_path = _rules.normalize_page_path(params.get('page_path'))
+        self.display_name = (params.get('display_name') or '').strip() or None
+        self.custom_props = _rules.check_custom_props(params.get('custom_props'))
+        self.currency = _rules.check_currency(params.get('currency'))
+        if self.currency and self.goal_type != 'event':
+            raise _rules.InputError('currency: only event goals can be revenue goals (goal_type is %s)' % self.goal_type)
+        self.recreate = params.get('recreate', False)
+        self.goals = None
+        self.site_missing = False
+
+    def describe(self):
+        if self.goal_id is not None and self.goal_type is None:
+            return 'goal %s' % self.goal_id
+        return 'event goal %r' % self.event_name if self.goal_type == 'event' else 'page goal %r' % self.page_path
+
+    def read(self):
+        """Find the goal in the site's goal list; ``known_goals`` lets a caller that listed them skip the request."""
+        goals = self.known_goals
+        if goals is None:
+            try:
+                goals = self.client.list_goals(self.domain)
+            except PlausibleError as exc:
+                if not exc.site_not_found:
+                    raise
+                self.site_missing = True
+                goals = []
+        self.goals = goals
+        if self.goal_id is not None and self.goal_type is None:
+            matches = [goal for goal in goals if goal['id'] == self.goal_id]
+        else:
+            matches = [goal for goal in goals if goal['goal_type'] == self.goal_type
+                       and goal['event_name'] == self.event_name and goal['page_path'] == self.page_path]
+        if len(matches) > 1:
+            raise ResourceError('%s matches several goals on %s (ids %s, which differ in custom_props); manage them by '
+                                'goal_id (nothing was changed).' % (self.describe(), self.domain,
+                                                                    ', '.join('%s' % g['id'] for g in matches)))
+        return dict(matches[0], domain=self.domain) if matches else None
+
+    def desired(self, current):
+        new = dict(id=None, domain=self.domain, goal_type=self.goal_type, event_name=self.event_name,
+                   page_path=self.page_path, custom_props=self.custom_props or {},
+                   display_name=self.display_name or self.event_name or 'Visit %s' % self.page_path)
+        if current is None:
+            if self.site_missing and not self.check_mode:
+                raise ResourceError('Site %s does not exist; create it first with plausible.analytics.plausible_site.'
+                                    % self.domain)
+            self._check_display_name_free(new['display_name'], exclude=None)
+            return new
+        differences = self._differences(current)
+        if not differences:
+            return current
+        if not self.recreate:
+            raise self._cannot_update(current, differences)
+        self._check_display_name_free(new['display_name'], exclude=current['id'])
+        return new
+
+    def _differences(self, goal):
+        """The options the user gave that ``goal`` does not match; the API never updates a goal to match them."""
+        return [option for option, wanted in (('display_name', self.display_name), ('custom_props', self.custom_props))
+                if wanted is not None and goal[option] != wanted]
+
+    def _cannot_update(self, goal, differences):
+        return ResourceError(
+            '%s exists on %s with %s; Plausible cannot update a goal. Set %s: true to delete it and create it again with '
+            'a new id (funnels that use it may lose the step), or change the task to match (nothing was changed).'
+            % (self.describe(), self.domain, ', '.join('%s %r' % (option, goal[option]) for option in differences),
+               self.recreate_option))
+
+    def _check_display_name_free(self, display_name, exclude):
+        for goal in self.goals or []:
+            if goal['display_name'] == display_name and goal['id'] != exclude:
+                raise ResourceError('display_name: %r is already the display name of goal %s on %s, and display names are '
+                                    'unique per site; choose another one (nothing was changed).'
+                                    % (display_name, goal['id'], self.domain))
+
+    def create(self, wanted):
+        body = dict(site_id=self.domain, goal_type=self.goal_type)
+        if self.goal_type == 'event':
+            body['event_name'] = self.event_name
+        else:
+            body['page_path'] = self.page_path
+        for option in ('display_name', 'custom_props', 'currency'):
+            if getattr(self, option):
+                body[option] = getattr(self, option)
+        goal = dict(self.client.find_or_create_goal(body), domain=self.domain)
+        differences = self._differences(goal)
+        if differences:
+            # Find-or-create found a goal the listing did not show: one the server made for a tracker option of a new
+            # site, or one somebody added meanwhile. Its fields are the server's, so compare them (API file §6.9).
+            if not self.recreate:
+                raise self._cannot_update(goal, differences)
+            self.delete(goal)
+            goal = dict(self.client.find_or_create_goal(body), domain=self.domain)
+        return goal
+
+    def update(self, current, wanted):
+        self.delete(current)
+        return self.create(wanted)
+
+    def delete(self, current):
+        self.client.delete_goal(self.domain, current['id'])

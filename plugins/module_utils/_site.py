@@ -1,0 +1,139 @@
+# Copyright (c) plausible.analytics contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""A site: found by its normalised domain, renamed from ``previous_domain``, with its tracker configuration."""
+
+from __future__ import annotations
+
+import copy
+
+from ._client import PlausibleError
+from ._module import ResourceError
+from . import _rules
+
+TRACKER_DEFAULTS = dict(dict.fromkeys(_rules.TRACKER_FLAGS, False), installation_type=None)
+# The argument spec of tracker_script_configuration, shared by plausible_site and the bulk module.
+TRACKER_OPTIONS = dict(dict((flag, dict(type='bool')) for flag in _rules.TRACKER_FLAGS),
+                       installation_type=dict(type='str', choices=list(_rules.INSTALLATION_TYPES)))
+SNIPPET = '''<!-- Privacy-friendly analytics by Plausible -->
+<script async src="%s"></script>
+<script>
+  window.plausible=window.plausible||function(){(plausible.q=plausible.q||[]).push(arguments)},
+  plausible.init=plausible.init||function(i){plausible.o=i||{}};
+  plausible.init()
+</script>'''
+
+
+def tracker_script_url(base_url, site):
+    """``<api_url>/js/<tracker id>.js``, or None while the site does not exist yet (check mode)."""
+    tracker_id = ((site or {}).get('tracker_script_configuration') or {}).get('id')
+    return '%s/js/%s.js' % (base_url, tracker_id) if tracker_id else None
+
+
+def snippet(script_url):
+    return SNIPPET % script_url if script_url else None
+
+
+class SiteResource:
+    """A site, identified by its normalised domain; renamed from ``previous_domain`` when that one exists."""
+
+    name = 'site'
+
+    def __init__(self, client, params, state='present'):
+        self.client = client
+        self.domain = _rules.normalize_domain(params['domain'])
+        self.previous_domain = None
+        if params.get('previous_domain') and state == 'present':
+            self.previous_domain = _rules.normalize_domain(params['previous_domain'], 'previous_domain')
+        self.timezone = _rules.check_timezone(params.get('timezone'))
+        self.team_id = params.get('team_id')
+        self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
+
+    def read(self):
+        site = self.client.get_site(self.domain)
+        if site is not None and site['domain'] != self.domain:
+            # The server still resolves a name for 72 h after a rename; never act on the renamed site by its old name.
+            raise ResourceError('%s was renamed to %s less than 72 hours ago and now names that site; use domain: %s '
+                                '(nothing was changed).' % (self.domain, site['domain'], site['domain']))
+        if self.previous_domain is None or self.previous_domain == self.domain:
+            return site
+        previous = self.client.get_site(self.previous_domain)
+        if previous is None or previous['domain'] == self.domain:
+            return site
+        if site is not None:
+            raise ResourceError('Both %s and previous_domain %s exist as separate sites, so the rename cannot happen; '
+                                'delete one of them first or drop previous_domain (nothing was changed).'
+                                % (self.domain, self.previous_domain))
+        return previous
+
+    def desired(self, current):
+        if current is None:
+            config = dict(TRACKER_DEFAULTS, id=None)
+            config.update(self.config)
+            return dict(domain=self.domain, timezone=self.timezone or 'Etc/UTC', custom_properties=[],
+                        tracker_script_configuration=config)
+        if self.timezone is not None and self.timezone != current['timezone']:
+            raise ResourceError(
+                "timezone: %s has the time zone %s and Plausible's API cannot change it (it is set only when a site is "
+                "created). Change it in the dashboard (Site Settings > General > Site Timezone) or set timezone: %s; "
+                "nothing was changed." % (current['domain'], current['timezone'], current['timezone']))
+        wanted = copy.deepcopy(current)
+        wanted['domain'] = self.domain
+        wanted['tracker_script_configuration'].update(self.config)
+        return wanted
+
+    def create(self, wanted):
+        body = dict(domain=self.domain)
+        if self.timezone is not None:
+            body['timezone'] = self.timezone
+        if self.team_id:
+            body['team_id'] = self.team_id
+        if self.config:
+            body['tracker_script_configuration'] = self.config
+        try:
+            return self.client.create_site(body)
+        except PlausibleError as exc:
+            raise _explain_site_error(exc, self.domain)
+
+    def update(self, current, wanted):
+        body = {}
+        if wanted['domain'] != current['domain']:
+            body['domain'] = wanted['domain']
+        config = dict((key, value) for key, value in self.config.items()
+                      if current['tracker_script_configuration'].get(key) != value)
+        if config:
+            body['tracker_script_configuration'] = config
+        try:
+            return self.client.update_site(current['domain'], body)
+        except PlausibleError as exc:
+            raise _explain_site_error(exc, self.domain)
+
+    def delete(self, current):
+        try:
+            self.client.delete_site(current['domain'])
+        except PlausibleError as exc:
+            if exc.site_not_found:
+                raise ResourceError('Plausible refused to delete %s ("Site could not be found" for a site this key can '
+                                    'read): only the site\'s owner may delete it.' % current['domain'])
+            raise
+
+    def extras(self, site):
+        url = tracker_script_url(self.client.base_url, site)
+        return dict(tracker_script_url=url, snippet=snippet(url))
+
+
+def _explain_site_error(exc, domain):
+    error = exc.error or ''
+    if 'This domain cannot be registered' in error:
+        return ResourceError('domain: %s cannot be registered: Plausible already has a site with that domain, on some '
+                             'account, or a site was renamed away from it less than 72 hours ago. If it should be yours, '
+                             'ask its owner to transfer it or contact Plausible support (server said: %s).'
+                             % (domain, error.strip()))
+    if "You must select a team with 'team_id' parameter." in error:
+        return ResourceError('team_id: the API key\'s user owns several teams, so Plausible needs to know which one gets '
+                             'the site. Set team_id to the team\'s id (GET /api/v1/sites/teams lists them).')
+    return exc
