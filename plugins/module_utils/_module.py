@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, BearerAuth, PlausibleClient, PlausibleError, normalize_base_url
+from ._sites_api import SitesApi
+from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, PlausibleError, Transport, normalize_base_url
 from ._rules import InputError
 
 
@@ -82,17 +83,17 @@ class PlausibleModule:
         if url.scheme not in ('http', 'https') or not url.hostname:
             self.module.fail_json(msg='Invalid input, nothing was sent: api_url: must be an http:// or https:// URL such '
                                       'as https://plausible.io (got %r)' % params['api_url'])
-        self.client = PlausibleClient(
-            params['api_url'], BearerAuth(params['api_key']), validate_certs=params['validate_certs'],
-            timeout=params['timeout'], retries=params['retries'], rate_limit_wait=params['rate_limit_wait'],
-            notify=self.module.warn)
+        self.transport = Transport(
+            params['api_url'], validate_certs=params['validate_certs'], timeout=params['timeout'],
+            retries=params['retries'], rate_limit_wait=params['rate_limit_wait'], notify=self.module.warn)
+        self.client = SitesApi(self.transport, params['api_key'])
         self._warn_about_transport()
 
     def _warn_about_transport(self):
         if not self.params['validate_certs']:
             self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the API key '
-                             'could be sent to an impostor.' % self.client.base_url)
-        url = urlparse(self.client.base_url)
+                             'could be sent to an impostor.' % self.transport.base_url)
+        url = urlparse(self.transport.base_url)
         if url.scheme == 'http' and not _is_loopback(url.hostname):
             self.module.warn('api_url uses plain http:// to %s: the API key crosses the network unencrypted.' % url.hostname)
 
@@ -103,7 +104,7 @@ class PlausibleModule:
         except InputError as exc:
             self.module.fail_json(msg='Invalid input, nothing was sent: %s' % exc)
         except (PlausibleError, ResourceError) as exc:
-            self.module.fail_json(msg=self.client.redact(exc), **_error_details(exc))
+            self.module.fail_json(msg=self.transport.redact(exc), **_error_details(exc))
         self.module.exit_json(**result)
 
     def result(self, name, outcome, **extra):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 
-from ._client import PlausibleError
+from ._transport import PlausibleError
 from ._module import ResourceError
 from . import _rules
 

@@ -198,7 +198,7 @@ notes:
 """
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ResourceError, ensure
-from ansible_collections.plausible.analytics.plugins.module_utils._client import PlausibleError
+from ansible_collections.plausible.analytics.plugins.module_utils._transport import PlausibleError
 from ansible_collections.plausible.analytics.plugins.module_utils._goal import GoalResource
 from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import ensure_shared_link
 from ansible_collections.plausible.analytics.plugins.module_utils._site import SiteResource, TRACKER_OPTIONS

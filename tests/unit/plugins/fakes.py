@@ -55,12 +55,12 @@ def run_module(capsys, main, args, *responses, check_mode=False, diff=False):
 
     import pytest
     from ansible.module_utils.testing import patch_module_args
-    from ansible_collections.plausible.analytics.plugins.module_utils._client import PlausibleClient
+    from ansible_collections.plausible.analytics.plugins.module_utils._transport import Transport
 
     session = FakeSession(*responses)
     args = dict(dict(api_key=KEY, api_url='https://plausible.example'), **args)
     args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args), mock.patch.object(PlausibleClient, '_session', lambda self: session):
+    with patch_module_args(args), mock.patch.object(Transport, '_session', lambda self: session):
         with pytest.raises(SystemExit):
             main()
     out = capsys.readouterr().out

@@ -10,8 +10,9 @@ import json
 import pytest
 import requests
 
-from ansible_collections.plausible.analytics.plugins.module_utils._client import (
-    BearerAuth, PlausibleClient, PlausibleError, normalize_base_url)
+from ansible_collections.plausible.analytics.plugins.module_utils._sites_api import SitesApi
+from ansible_collections.plausible.analytics.plugins.module_utils._transport import (
+    PlausibleError, Transport, normalize_base_url)
 
 from ..fakes import KEY, FakeClock, FakeResponse, FakeSession
 
@@ -19,8 +20,9 @@ from ..fakes import KEY, FakeClock, FakeResponse, FakeSession
 def make_client(*responses, url='https://plausible.example', **kwargs):
     clock = FakeClock(kwargs.pop('now', 1000.0))
     notes = []
-    client = PlausibleClient(url, BearerAuth(KEY), session=FakeSession(*responses), clock=clock.time,
-                             sleep=clock.sleep, notify=notes.append, **kwargs)
+    transport = Transport(url, session=FakeSession(*responses), clock=clock.time, sleep=clock.sleep,
+                          notify=notes.append, **kwargs)
+    client = SitesApi(transport, KEY)
     return client, clock, notes
 
 
@@ -41,7 +43,7 @@ def test_request_sends_bearer_json_timeout_and_verify():
     client, _clock, _notes = make_client(FakeResponse(200, {'domain': 'a.test'}), timeout=7, validate_certs=False,
                                          url='https://plausible.example/api/v1/')
     assert client.put('/api/v1/sites/a.test', {'domain': 'b.test'}) == {'domain': 'a.test'}
-    sent = client.session.sent[0]
+    sent = client.transport.session.sent[0]
     assert sent['method'] == 'PUT'
     assert sent['url'] == 'https://plausible.example/api/v1/sites/a.test'
     assert sent['headers']['Authorization'] == 'Bearer ' + KEY
@@ -51,8 +53,7 @@ def test_request_sends_bearer_json_timeout_and_verify():
 
 
 def test_session_carries_user_agent_with_version():
-    client = PlausibleClient('https://p.example', BearerAuth(KEY))
-    session = client._session()
+    session = Transport('https://p.example')._session()
     assert session.headers['User-Agent'].startswith('plausible.analytics/0.1.0')
     assert session.headers['Accept'] == 'application/json'
 
@@ -67,19 +68,20 @@ def test_get_site_returns_none_only_for_site_not_found():
     assert 'HTTP 401: Invalid API key.' in str(info.value)
 
 
-def test_site_and_goal_not_found_are_distinguishable():
-    site = PlausibleError('x', status=404, error='Site could not be found')
-    goal = PlausibleError('x', status=404, error='Goal could not be found')
-    other = PlausibleError('x', status=404, error='internal server error')
-    assert site.site_not_found and not site.goal_not_found
-    assert goal.goal_not_found and not goal.site_not_found
-    assert not other.site_not_found and not other.goal_not_found
+@pytest.mark.parametrize('error, missing', [('Site could not be found', 'site'), ('Goal could not be found', 'goal'),
+                                            ('internal server error', None)])
+def test_site_and_goal_not_found_are_distinguishable(error, missing):
+    client, _clock, _notes = make_client(FakeResponse(404, {'error': error}))
+    with pytest.raises(PlausibleError) as caught:
+        client.get('/api/v1/sites/goals')
+    assert caught.value.site_not_found == (missing == 'site')
+    assert caught.value.goal_not_found == (missing == 'goal')
 
 
 def test_domain_path_segment_is_quoted():
     client, _clock, _notes = make_client(FakeResponse(200, {'domain': 'a.test/blog'}))
     client.get_site('a.test/blog')
-    assert client.session.sent[0]['url'].endswith('/api/v1/sites/a.test%2Fblog')
+    assert client.transport.session.sent[0]['url'].endswith('/api/v1/sites/a.test%2Fblog')
 
 
 @pytest.mark.parametrize('response', [
@@ -103,7 +105,7 @@ def test_list_all_follows_cursor_with_limit_100():
         FakeResponse(200, {'goals': [{'id': 3}, {'id': 2}], 'meta': {'after': 'c1', 'before': None, 'limit': 100}}),
         FakeResponse(200, {'goals': [{'id': 1}], 'meta': {'after': None, 'before': 'c0', 'limit': 100}}))
     assert [g['id'] for g in client.list_goals('a.test')] == [3, 2, 1]
-    first, second = client.session.sent
+    first, second = client.transport.session.sent
     assert first['params'] == {'site_id': 'a.test', 'limit': 100}
     assert second['params'] == {'site_id': 'a.test', 'limit': 100, 'after': 'c1'}
 
@@ -113,7 +115,7 @@ def test_burst_429_waits_for_next_aligned_window_then_retries():
     client, clock, notes = make_client(FakeResponse(429, burst), FakeResponse(200, {'ok': True}), now=1003.0)
     assert client.get('/api/v1/sites') == {'ok': True}
     assert 7.0 <= clock.slept[0] <= 7.5  # next window starts at 1010
-    assert len(client.session.sent) == 2
+    assert len(client.transport.session.sent) == 2
     assert 'retrying' in notes[0]
 
 
@@ -141,7 +143,7 @@ def test_transient_failures_retry_with_bounded_backoff_then_fail():
         FakeResponse(503, {'error': 'unavailable'}), FakeResponse(504, text=''), retries=3)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
-    assert len(client.session.sent) == 4
+    assert len(client.transport.session.sent) == 4
     assert len(clock.slept) == 3 and all(0 < s <= 30 for s in clock.slept)
     assert len(notes) == 3
     assert 'HTTP 504' in str(info.value) and 'empty body' in str(info.value)
@@ -151,7 +153,7 @@ def test_internal_server_error_from_the_api_is_not_retried():
     client, _clock, _notes = make_client(FakeResponse(500, {'error': 'internal server error'}))
     with pytest.raises(PlausibleError) as info:
         client.put('/api/v1/sites/goals', {'site_id': 'a.test', 'goal_type': 'scroll'})
-    assert len(client.session.sent) == 1
+    assert len(client.transport.session.sent) == 1
     assert 'not retried' in str(info.value)
 
 
@@ -159,7 +161,7 @@ def test_post_is_not_blindly_resent_after_ambiguous_failure():
     site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
     client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
     assert client.create_site({'domain': 'a.test'}) == site
-    methods = [s['method'] for s in client.session.sent]
+    methods = [s['method'] for s in client.transport.session.sent]
     assert methods == ['POST', 'GET']
     assert 'went through' in notes[0]
 
@@ -169,7 +171,7 @@ def test_post_is_resent_when_the_read_shows_no_site():
     client, _clock, _notes = make_client(FakeResponse(502, text='<html>gateway</html>'),
                                          FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, site))
     assert client.create_site({'domain': 'a.test'}) == site
-    assert [s['method'] for s in client.session.sent] == ['POST', 'GET', 'POST']
+    assert [s['method'] for s in client.transport.session.sent] == ['POST', 'GET', 'POST']
 
 
 @pytest.mark.parametrize('response, expected', [
@@ -215,7 +217,7 @@ def test_hourly_429_wait_lands_in_the_next_hour_and_is_reported():
     assert client.get('/api/v1/sites') == {'ok': True}
     assert len(clock.slept) == 1
     assert hour <= clock.now <= hour + 1.5  # the retry is sent in the next hourly window, not long after
-    assert len(client.session.sent) == 2
+    assert len(client.transport.session.sent) == 2
     assert len(notes) == 1 and 'per hour' in notes[0] and 'retrying in' in notes[0]
 
 
@@ -234,7 +236,7 @@ def test_hourly_429_message_says_when_the_window_resets_even_without_retries():
         client.get('/api/v1/sites')
     assert info.value.kind == 'hourly_limit'
     assert 'resets in 3000 s' in str(info.value)
-    assert clock.slept == [] and len(client.session.sent) == 1
+    assert clock.slept == [] and len(client.transport.session.sent) == 1
 
 
 def test_hourly_429_is_not_waited_for_beyond_rate_limit_wait_even_with_retries_left():
@@ -242,7 +244,7 @@ def test_hourly_429_is_not_waited_for_beyond_rate_limit_wait_even_with_retries_l
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
     assert 'resets in 3590 s' in str(info.value) and 'rate_limit_wait (3000 s)' in str(info.value)
-    assert clock.slept == [] and notes == [] and len(client.session.sent) == 1
+    assert clock.slept == [] and notes == [] and len(client.transport.session.sent) == 1
 
 
 def test_repeated_burst_429s_each_wait_for_the_next_window_within_the_retries():
@@ -261,7 +263,7 @@ def test_burst_429s_beyond_the_retries_fail_with_the_server_message():
     client, clock, _notes = make_client(*[FakeResponse(429, BURST) for _unused in range(3)], now=7000.0, retries=2)
     with pytest.raises(PlausibleError) as info:
         client.get('/api/v1/sites')
-    assert len(client.session.sent) == 3 and len(clock.slept) == 2
+    assert len(client.transport.session.sent) == 3 and len(clock.slept) == 2
     assert info.value.kind == 'burst_limit' and '60 per 10 seconds' in str(info.value)
 
 
@@ -281,7 +283,7 @@ def test_idempotent_writes_are_retried_after_ambiguous_failures(method):
     client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), requests.exceptions.ConnectionError('reset'),
                                         FakeResponse(200, {'deleted': True}))
     assert client.request(method, '/api/v1/sites/goals', body={'site_id': 'a.test'}) == {'deleted': True}
-    assert [s['method'] for s in client.session.sent] == [method] * 3
+    assert [s['method'] for s in client.transport.session.sent] == [method] * 3
     assert len(notes) == 2
 
 
@@ -289,7 +291,7 @@ def test_post_is_never_retried_by_request_itself():
     client, _clock, _notes = make_client(FakeResponse(502, text='<html>gateway</html>'))
     with pytest.raises(PlausibleError):
         client.request('POST', '/api/v1/sites', body={'domain': 'a.test'})
-    assert len(client.session.sent) == 1
+    assert len(client.transport.session.sent) == 1
 
 
 def test_pacing_starts_a_new_count_in_each_window_and_says_when_it_pauses():
@@ -337,7 +339,7 @@ def test_create_reads_only_after_a_backoff_so_a_slow_create_is_seen():
     site = {'domain': 'a.test', 'timezone': 'Etc/UTC'}
     client, clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
     assert client.create_site({'domain': 'a.test'}) == site
-    assert [s['method'] for s in client.session.sent] == ['POST', 'GET']
+    assert [s['method'] for s in client.transport.session.sent] == ['POST', 'GET']
     assert len(clock.slept) == 1 and 0.5 <= clock.slept[0] <= 1.0  # the read waits for the slow server
     assert 'not sent again' in notes[0]
 
@@ -346,7 +348,7 @@ def test_rename_is_checked_before_it_is_sent_again():
     renamed = {'domain': 'new.test', 'timezone': 'Etc/UTC'}
     client, _clock, notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, renamed))
     assert client.update_site('old.test', {'domain': 'new.test'}) == renamed
-    assert [(s['method'], s['url'].rsplit('/', 1)[1]) for s in client.session.sent] == [('PUT', 'old.test'), ('GET', 'new.test')]
+    assert [(s['method'], s['url'].rsplit('/', 1)[1]) for s in client.transport.session.sent] == [('PUT', 'old.test'), ('GET', 'new.test')]
     assert 'not sent again' in notes[0]
 
 
@@ -355,14 +357,14 @@ def test_rename_is_sent_again_when_the_read_shows_it_did_not_happen():
     client, _clock, _notes = make_client(requests.exceptions.ConnectionError('reset'),
                                          FakeResponse(404, {'error': 'Site could not be found'}), FakeResponse(200, renamed))
     assert client.update_site('old.test', {'domain': 'new.test'}) == renamed
-    assert [s['method'] for s in client.session.sent] == ['PUT', 'GET', 'PUT']
+    assert [s['method'] for s in client.transport.session.sent] == ['PUT', 'GET', 'PUT']
 
 
 def test_configuration_change_is_retried_directly():
     site = {'domain': 'a.test'}
     client, _clock, _notes = make_client(requests.exceptions.ReadTimeout('slow'), FakeResponse(200, site))
     assert client.update_site('a.test', {'tracker_script_configuration': {'outbound_links': True}}) == site
-    assert [s['method'] for s in client.session.sent] == ['PUT', 'PUT']
+    assert [s['method'] for s in client.transport.session.sent] == ['PUT', 'PUT']
 
 
 @pytest.mark.parametrize('error', ['Goal could not be found', 'Site could not be found'])
