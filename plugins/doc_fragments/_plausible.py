@@ -15,20 +15,34 @@ options:
   api_url:
     description:
       - Base URL of the Plausible server, for example V(https://plausible.io) or your Enterprise server's address.
-      - A trailing slash or a pasted C(/api/v1) path is tolerated.
+      - A trailing slash or a pasted C(/api/v1) or C(/api/plugins/v1) path is tolerated.
       - If not set, the environment variable E(PLAUSIBLE_API_URL) is used, then E(PLAUSIBLE_URL).
-      - Self-hosted Community Edition servers have no Sites API; the modules say so instead of reporting a missing site.
+      - Self-hosted Community Edition servers have no Sites API; reach them with O(plugin_token).
     type: str
     default: https://plausible.io
     aliases: [url]
   api_key:
     description:
-      - "A Plausible API key of the type C(Sites API), sent in the C(Authorization: Bearer) header."
+      - "A Plausible API key of the type C(Sites API), sent in the C(Authorization: Bearer) header. It reaches the Sites
+        API, which exists on plausible.io and Enterprise servers."
       - A C(Stats API) key can read but not change anything.
       - If not set, the environment variable E(PLAUSIBLE_API_KEY) is used.
-      - The key never appears in results, messages, diffs or logs.
+      - One of O(api_key) and O(plugin_token) is required. The key never appears in results, messages, diffs or logs.
     type: str
-    required: true
+  plugin_token:
+    description:
+      - A Plugins API token of one site, sent as the password of HTTP Basic authentication. It reaches the Plugins API,
+        which self-hosted Community Edition servers have too; there it is the only way in.
+      - Make one in the dashboard at C(<api_url>/<domain>/settings/integrations?new_token=Ansible) (Site Settings >
+        Integrations > Plugin tokens); it is shown once.
+      - A token is bound to one site. The module checks once per run that it belongs to the task's site, and fails on
+        a token of another site or a revoked one.
+      - Where it is given, the site's goals, shared links, custom properties and tracker configuration go through the
+        Plugins API; what only the Sites API can do (creating, renaming or deleting a site, time zones, guests, listing
+        sites) needs O(api_key).
+      - If not set, the environment variable E(PLAUSIBLE_PLUGIN_TOKEN) is used. The token never appears in results,
+        messages, diffs or logs.
+    type: str
   validate_certs:
     description:
       - Whether to verify the server's TLS certificate. Setting it to V(false) warns, because the key could reach an impostor.

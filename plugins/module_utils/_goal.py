@@ -37,6 +37,14 @@ class GoalResource:
         self.currency = _rules.check_currency(params.get('currency'))
         if self.currency and self.goal_type != 'event':
             raise _rules.InputError('currency: only event goals can be revenue goals (goal_type is %s)' % self.goal_type)
+        if self.currency and client.community_edition:
+            raise _rules.InputError('currency: a Community Edition server has no revenue goals (its Plugins API refuses '
+                                    'them); drop currency to make %r a plain event goal' % self.event_name)
+        default_name = self.event_name or 'Visit %s' % self.page_path
+        if self.display_name not in (None, default_name) and not client.sets_display_name:
+            raise _rules.InputError('display_name: the Plugins API (plugin_token) cannot choose a display name; the goal '
+                                    'is always named %r. Drop display_name, or manage the goal with api_key through the '
+                                    'Sites API' % default_name)
         self.recreate = params.get('recreate', False)
         self.goals = None
         self.site_missing = False

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ._plugins_api import PluginsApi
 from ._sites_api import SitesApi
 from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, PlausibleError, Transport, normalize_base_url
 from ._rules import InputError
@@ -24,7 +25,8 @@ def plausible_argument_spec():
     return dict(
         api_url=dict(type='str', default='https://plausible.io', aliases=['url'],
                      fallback=(env_fallback, ['PLAUSIBLE_API_URL', 'PLAUSIBLE_URL'])),
-        api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['PLAUSIBLE_API_KEY'])),
+        api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['PLAUSIBLE_API_KEY'])),
+        plugin_token=dict(type='str', no_log=True, fallback=(env_fallback, ['PLAUSIBLE_PLUGIN_TOKEN'])),
         validate_certs=dict(type='bool', default=True),
         timeout=dict(type='int', default=30),
         retries=dict(type='int', default=3),
@@ -79,6 +81,10 @@ class PlausibleModule:
         params = self.module.params
         self.params = params
         self.check_mode = self.module.check_mode
+        if not (params['api_key'] or '').strip() and not (params['plugin_token'] or '').strip():
+            self.module.fail_json(msg='Invalid input, nothing was sent: api_key, plugin_token: one of them is required and '
+                                      'both are empty; give an API key for the Sites API or a site\'s plugin token for '
+                                      'the Plugins API')
         url = urlparse(normalize_base_url(params['api_url']))
         if url.scheme not in ('http', 'https') or not url.hostname:
             self.module.fail_json(msg='Invalid input, nothing was sent: api_url: must be an http:// or https:// URL such '
@@ -86,16 +92,40 @@ class PlausibleModule:
         self.transport = Transport(
             params['api_url'], validate_certs=params['validate_certs'], timeout=params['timeout'],
             retries=params['retries'], rate_limit_wait=params['rate_limit_wait'], notify=self.module.warn)
-        self.client = SitesApi(self.transport, params['api_key'])
+        # One surface per credential given; a resource uses the Plugins API where its site's token is given.
+        self.sites = SitesApi(self.transport, params['api_key']) if (params['api_key'] or '').strip() else None
+        self.plugins = PluginsApi(self.transport, params['plugin_token']) if (params['plugin_token'] or '').strip() else None
+        self.client = self.sites
         self._warn_about_transport()
 
     def _warn_about_transport(self):
+        secret = 'API key' if self.sites else 'plugin token'
         if not self.params['validate_certs']:
-            self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the API key '
-                             'could be sent to an impostor.' % self.transport.base_url)
+            self.module.warn('validate_certs is false: the TLS certificate of %s is not checked, so the %s '
+                             'could be sent to an impostor.' % (self.transport.base_url, secret))
         url = urlparse(self.transport.base_url)
         if url.scheme == 'http' and not _is_loopback(url.hostname):
-            self.module.warn('api_url uses plain http:// to %s: the API key crosses the network unencrypted.' % url.hostname)
+            self.module.warn('api_url uses plain http:// to %s: the %s crosses the network unencrypted.'
+                             % (url.hostname, secret))
+
+    def sites_api(self, what):
+        """The Sites API surface, or a clear failure naming what needs it when only a plugin token was given."""
+        if self.sites is None:
+            raise ResourceError(
+                '%s needs the Sites API, which only an API key reaches (api_key, or PLAUSIBLE_API_KEY); plugin_token '
+                'reaches the Plugins API, which cannot do this. A self-hosted Community Edition server has no Sites '
+                'API at all: do this in its dashboard.' % what)
+        return self.sites
+
+    def api_for(self, domain):
+        """The surface that manages ``domain``'s goals, links, properties and tracker: its token's, else the key's.
+
+        Sends nothing: the Plugins API checks on its first request that the token belongs to ``domain``.
+        """
+        if self.plugins is not None:
+            self.plugins.expect_site(domain)
+            return self.plugins
+        return self.sites
 
     def run(self, work):
         """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``."""

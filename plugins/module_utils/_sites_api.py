@@ -31,6 +31,8 @@ class SitesApi:
     # The server's rate limits (API file §4): fixed windows aligned to multiples of the period.
     burst_limit = (60, 10.0)
     hour_period = 3600.0
+    sets_display_name = True
+    community_edition = False  # a server that answers the Sites API is not Community Edition
 
     def __init__(self, transport, api_key):
         self.transport = transport
@@ -75,7 +77,8 @@ class SitesApi:
         return transport.error(
             'The server at %s does not offer Plausible\'s Sites API: %s answered HTTP %d (%s). The Sites API exists on '
             'plausible.io and Enterprise servers; a self-hosted Community Edition server does not have it. '
-            'Check api_url, or manage this server through its dashboard.'
+            'Check api_url; on Community Edition, give the site\'s plugin_token instead of api_key to manage its goals, '
+            'shared links, custom properties and tracker through the Plugins API.'
             % (self.base_url, where, status, transport.excerpt(response)), status=status, kind='no_sites_api')
 
     @staticmethod

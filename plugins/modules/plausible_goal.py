@@ -163,6 +163,7 @@ goal:
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
 from ansible_collections.plausible.analytics.plugins.module_utils._goal import GoalResource
+from ansible_collections.plausible.analytics.plugins.module_utils._rules import normalize_domain
 
 
 def main():
@@ -190,7 +191,7 @@ def main():
 
     def work():
         params = module.params
-        goal = GoalResource(module.client, params, module.check_mode)
+        goal = GoalResource(module.api_for(normalize_domain(params['domain'])), params, module.check_mode)
         return module.result('goal', ensure(goal, params['state'], module.check_mode))
 
     module.run(work)

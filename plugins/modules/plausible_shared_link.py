@@ -10,7 +10,10 @@ module: plausible_shared_link
 short_description: Ensure a shared dashboard link of a Plausible Analytics site exists
 version_added: 0.1.0
 description:
-  - Finds the site's shared link with this O(name), or creates it, through Plausible's Sites API, and returns its URL.
+  - Finds the site's shared link with this O(name), or creates it, and returns its URL.
+  - With O(plugin_token), through the Plugins API, which lists the links first, so C(changed), check mode and diff are
+    exact, and a new link can get a O(password). With only O(api_key), through the Sites API, which can only
+    find-or-create (see the notes).
   - A shared link's URL gives anyone who has it read access to the site's dashboard. Treat it like a password.
 author:
   - plausible.analytics contributors (@plausible-analytics-ansible)
@@ -22,12 +25,15 @@ attributes:
   check_mode:
     support: partial
     details:
-      - In check mode nothing is sent, because the only request that could tell (find-or-create) may create the link.
-        RV(shared_link.url) is V(null) and C(changed) is V(false); a note in RV(notes) says what could not be predicted.
+      - With O(plugin_token), full; nothing is written, and a link predicted to be created has RV(shared_link.url) V(null).
+      - With only O(api_key), nothing is sent, because the only request that could tell (find-or-create) may create the
+        link. RV(shared_link.url) is V(null) and C(changed) is V(false); a note in RV(notes) says what could not be
+        predicted.
   diff_mode:
-    support: none
+    support: partial
     details:
-      - The API cannot list shared links, so there is no "before" to show.
+      - With O(plugin_token), full. With only O(api_key), none, because the Sites API cannot list shared links, so there
+        is no "before" to show.
 options:
   domain:
     description:
@@ -41,18 +47,25 @@ options:
       - V(WordPress - Shared Dashboard) is reserved by Plausible.
     type: str
     required: true
+  password:
+    description:
+      - Protects the link with this password when the link is created. Needs O(plugin_token).
+      - The API cannot add, change or remove the password of an existing link, nor tell its value. An existing link that
+        is protected while this is unset, or unprotected while this is set, fails the task and changes nothing.
+      - The password never appears in results, messages, diffs or logs.
+    type: str
   state:
     description:
       - Only V(present) can be carried out. V(absent) fails without sending anything and says where to delete the link,
-        because the Sites API cannot delete shared links.
+        because neither API can delete shared links.
     type: str
     choices: [present, absent]
     default: present
 notes:
-  - "The Sites API can only find-or-create shared links: it cannot list, rename or delete them, or set their passwords.
-    It answers the same whether the link was found or created, so this module reports C(changed=false) whenever the link
-    exists after the run. Re-runs therefore report no change; the one creation a playbook causes is also reported as
-    no change."
+  - "With only O(api_key): the Sites API can only find-or-create shared links: it cannot list, rename or delete them, or
+    set their passwords. It answers the same whether the link was found or created, so this module reports
+    C(changed=false) whenever the link exists after the run. Re-runs therefore report no change; the one creation a
+    playbook causes is also reported as no change. Give O(plugin_token) for an exact C(changed)."
 seealso:
   - module: plausible.analytics.plausible_site
 """
@@ -65,6 +78,14 @@ EXAMPLES = r"""
     api_key: "{{ vault_plausible_api_key }}"
   register: link
 
+- name: Give a self-hosted site a password-protected link, through the site's plugin token
+  plausible.analytics.plausible_shared_link:
+    api_url: https://stats.example.org
+    plugin_token: "{{ vault_plausible_tokens['example.org'] }}"
+    domain: example.org
+    name: Board
+    password: "{{ vault_board_dashboard_password }}"
+
 - name: Send the link only to the people who should see the statistics
   ansible.builtin.debug:
     msg: "Dashboard: {{ link.shared_link.url }}"
@@ -76,10 +97,20 @@ shared_link:
   returned: always
   type: dict
   contains:
+    id:
+      description: The link's id; V(null) in check mode for a new link.
+      returned: with O(plugin_token)
+      type: int
+      sample: 1024
     name:
       description: The link's name.
       type: str
       sample: Client dashboard
+    password_protected:
+      description: Whether the link asks for a password.
+      returned: with O(plugin_token)
+      type: bool
+      sample: false
     url:
       description: The shared dashboard URL; V(null) in check mode.
       type: str
@@ -91,19 +122,25 @@ notes:
   elements: str
 """
 
-from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule
-from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import ensure_shared_link
+from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
+from ansible_collections.plausible.analytics.plugins.module_utils._rules import normalize_domain
+from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import SharedLinkResource, ensure_shared_link
 
 
 def main():
     module = PlausibleModule(argument_spec=dict(
         domain=dict(type='str', required=True, aliases=['site_id']),
         name=dict(type='str', required=True),
+        password=dict(type='str', no_log=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     ))
 
     def work():
-        outcome = ensure_shared_link(module.client, module.params, module.check_mode)
+        api = module.api_for(normalize_domain(module.params['domain']))
+        if api is module.plugins:
+            link = SharedLinkResource(api, module.params)
+            return module.result('shared_link', ensure(link, 'present', module.check_mode))
+        outcome = ensure_shared_link(api, module.params, module.check_mode)
         extras = dict(notes=outcome.notes) if outcome.notes else {}
         return dict(changed=outcome.changed, shared_link=outcome.after, **extras)
 

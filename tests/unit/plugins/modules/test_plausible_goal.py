@@ -146,3 +146,53 @@ def test_bad_input_fails_before_any_request(capsys, args, message):
     result, sent = run_module(capsys, plausible_goal.main, dict(args, domain='example.com'))
     assert result['failed'] is True and message in result['msg']
     assert sent == []
+
+
+TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
+CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
+
+
+def plugins_goals(*items):
+    return FakeResponse(200, {'goals': list(items), 'meta': {'pagination': {'links': {}}}})
+
+
+def plugins_event(number, name, custom_props=None):
+    return {'goal_type': 'Goal.CustomEvent',
+            'goal': {'id': number, 'display_name': name, 'event_name': name, 'custom_props': custom_props or {}}}
+
+
+def run_with_token(capsys, args, *responses, **kwargs):
+    args = dict(dict(domain='example.com', api_key=None, plugin_token=TOKEN), **args)
+    result, sent = run_module(capsys, plausible_goal.main, args, *responses, **kwargs)
+    assert TOKEN not in json.dumps(result)
+    return result, sent
+
+
+def test_token_creates_a_goal_through_the_plugins_api_and_a_rerun_writes_nothing(capsys):
+    created = FakeResponse(201, {'goals': [plugins_event(4, 'Signup')], 'meta': {'pagination': {'links': {}}}})
+    result, sent = run_with_token(capsys, dict(goal_type='event', event_name='Signup'), CAPABILITIES, plugins_goals(),
+                                  created)
+    assert result['changed'] is True and result['goal']['id'] == 4
+    assert [(s['method'], s['url'].split('/api/plugins/v1')[1]) for s in sent] == [
+        ('GET', '/capabilities'), ('GET', '/goals'), ('PUT', '/goals')]
+    assert json.loads(sent[2]['data']) == {'goals': [{'goal_type': 'Goal.CustomEvent',
+                                                      'goal': {'event_name': 'Signup', 'custom_props': {}}}]}
+    result, sent = run_with_token(capsys, dict(goal_type='event', event_name='Signup'), CAPABILITIES,
+                                  plugins_goals(plugins_event(4, 'Signup')))
+    assert result['changed'] is False and [s['method'] for s in sent] == ['GET', 'GET']
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(goal_type='event', event_name='Buy', currency='EUR'), 'currency: a Community Edition server has no revenue goals'),
+    (dict(goal_type='page', page_path='/a', display_name='Landing'), "display_name: the Plugins API (plugin_token) cannot "
+                                                                     "choose a display name; the goal is always named 'Visit /a'"),
+])
+def test_token_refuses_what_the_plugins_api_cannot_do_before_any_request(capsys, args, message):
+    result, sent = run_with_token(capsys, args)
+    assert result['failed'] is True and message in result['msg'] and sent == []
+
+
+def test_token_accepts_the_default_display_name(capsys):
+    result, _sent = run_with_token(capsys, dict(goal_type='event', event_name='Signup', display_name='Signup'),
+                                   CAPABILITIES, plugins_goals(plugins_event(4, 'Signup')))
+    assert result['changed'] is False

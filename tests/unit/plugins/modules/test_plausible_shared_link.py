@@ -33,7 +33,7 @@ def test_check_mode_sends_nothing_and_says_why(capsys):
 
 def test_absent_is_refused_without_a_request(capsys):
     result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client', state='absent'))
-    assert result['failed'] is True and 'neither list nor delete' in result['msg'] and sent == []
+    assert result['failed'] is True and 'cannot delete shared links' in result['msg'] and sent == []
 
 
 def test_missing_site_is_named(capsys):
@@ -51,3 +51,69 @@ def test_missing_site_is_named(capsys):
 def test_bad_names_fail_before_any_request(capsys, name, message):
     result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name=name))
     assert result['failed'] is True and message in result['msg'] and sent == []
+
+
+TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
+PASSWORD = 'correct-horse-battery-staple'
+CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
+HREF = 'https://plausible.example/share/example.com?auth=abcdefghijklmnopqrstu'
+
+
+def links(*items):
+    return FakeResponse(200, {'shared_links': [{'shared_link': item} for item in items],
+                              'meta': {'pagination': {'links': {}}}})
+
+
+def existing(protected=False):
+    return dict(id=5, name='Client', password_protected=protected, href=HREF)
+
+
+def run_with_token(capsys, args, *responses, **kwargs):
+    args = dict(dict(domain='example.com', name='Client', api_key=None, plugin_token=TOKEN), **args)
+    result, sent = run_module(capsys, plausible_shared_link.main, args, *responses, **kwargs)
+    assert TOKEN not in json.dumps(result) and PASSWORD not in json.dumps(result)
+    return result, sent
+
+
+def test_token_creates_a_missing_link_with_its_password_and_reports_the_change(capsys):
+    created = FakeResponse(201, {'shared_link': dict(existing(protected=True), id=6)})
+    result, sent = run_with_token(capsys, dict(password=PASSWORD), CAPABILITIES, links(), created, diff=True)
+    assert result['changed'] is True
+    assert result['shared_link'] == dict(id=6, name='Client', url=HREF, password_protected=True)
+    assert [s['method'] for s in sent] == ['GET', 'GET', 'PUT']
+    assert json.loads(sent[2]['data']) == {'shared_link': {'name': 'Client', 'password': PASSWORD}}
+    assert result['diff']['before'] == {} and result['diff']['after']['name'] == 'Client'
+
+
+def test_token_rerun_lists_and_writes_nothing(capsys):
+    result, sent = run_with_token(capsys, {}, CAPABILITIES, links(existing()))
+    assert result['changed'] is False and result['shared_link']['id'] == 5
+    assert [s['method'] for s in sent] == ['GET', 'GET']
+
+
+def test_token_check_mode_predicts_exactly_and_writes_nothing(capsys):
+    result, sent = run_with_token(capsys, dict(password=PASSWORD), CAPABILITIES, links(), check_mode=True)
+    assert result['changed'] is True and result['shared_link']['url'] is None
+    assert [s['method'] for s in sent] == ['GET', 'GET']
+
+
+@pytest.mark.parametrize('protected, args, advice', [
+    (True, {}, 'Set password'),
+    (False, dict(password=PASSWORD), 'Drop password'),
+])
+def test_token_refuses_a_protection_it_cannot_change(capsys, protected, args, advice):
+    result, sent = run_with_token(capsys, args, CAPABILITIES, links(existing(protected)))
+    assert result['failed'] is True and result['msg'].startswith('password:') and advice in result['msg']
+    assert [s['method'] for s in sent] == ['GET', 'GET']
+
+
+def test_password_without_token_is_refused_before_any_request(capsys):
+    result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client',
+                                                                       password=PASSWORD))
+    assert result['failed'] is True and result['msg'].startswith('Invalid input, nothing was sent: password:')
+    assert 'plugin_token' in result['msg'] and sent == [] and PASSWORD not in json.dumps(result)
+
+
+def test_neither_key_nor_token_is_refused(capsys):
+    result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client', api_key=None))
+    assert result['failed'] is True and 'api_key, plugin_token' in result['msg'] and sent == []
