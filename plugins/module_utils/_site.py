@@ -5,12 +5,17 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""A site: found by its normalised domain, renamed from ``previous_domain``, with its tracker configuration."""
+"""A site: found by its normalised domain, renamed from ``previous_domain``, with its tracker configuration.
+
+Through the Sites API it can be created, renamed and deleted; through a plugin token only its tracker configuration
+can be read and changed (the token's site exists by definition).
+"""
 
 from __future__ import annotations
 
 import copy
 
+from ._plugins_api import TRACKER_KEYS as PLUGINS_TRACKER_KEYS
 from ._transport import PlausibleError
 from ._module import ResourceError
 from . import _rules
@@ -137,3 +142,50 @@ def _explain_site_error(exc, domain):
         return ResourceError('team_id: the API key\'s user owns several teams, so Plausible needs to know which one gets '
                              'the site. Set team_id to the team\'s id (GET /api/v1/sites/teams lists them).')
     return exc
+
+
+class TokenSiteResource:
+    """The site of a plugin token: verified, and its tracker configuration kept to the task (the Plugins API subset)."""
+
+    name = 'site'
+
+    def __init__(self, api, params, state='present'):
+        self.api = api
+        self.domain = _rules.normalize_domain(params['domain'])
+        if state == 'absent':
+            raise _rules.InputError(_needs_sites_api('state: absent deletes a site, which'))
+        for option, what in (('timezone', 'setting a time zone'), ('previous_domain', 'renaming a site'),
+                             ('team_id', 'choosing the team of a new site')):
+            if params.get(option):
+                raise _rules.InputError(_needs_sites_api('%s: %s' % (option, what)))
+        self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
+        unsupported = sorted(set(self.config) - set(PLUGINS_TRACKER_KEYS))
+        if unsupported:
+            raise _rules.InputError('tracker_script_configuration: the Plugins API (plugin_token) can change only %s; give '
+                                    'api_key to change %s through the Sites API'
+                                    % (', '.join(PLUGINS_TRACKER_KEYS), ', '.join(unsupported)))
+
+    def read(self):
+        return dict(domain=self.domain, tracker_script_configuration=self.api.get_tracker_script_configuration())
+
+    def desired(self, current):
+        wanted = copy.deepcopy(current)
+        wanted['tracker_script_configuration'].update(self.config)
+        return wanted
+
+    def update(self, current, wanted):
+        current_config = current['tracker_script_configuration']
+        changes = dict((key, value) for key, value in self.config.items() if current_config.get(key) != value)
+        # The server's schema wants installation_type in every update, even a partial one.
+        changes.setdefault('installation_type', current_config['installation_type'])
+        return dict(domain=self.domain, tracker_script_configuration=self.api.update_tracker_script_configuration(changes))
+
+    def extras(self, site):
+        url = tracker_script_url(self.api.base_url, site)
+        return dict(tracker_script_url=url, snippet=snippet(url))
+
+
+def _needs_sites_api(what):
+    return ('%s needs the Sites API, which an API key reaches (api_key); plugin_token reaches only the Plugins API. '
+            'A self-hosted Community Edition server has no Sites API: there, sites are added in the dashboard (+ Add '
+            'website), and a token is made at <api_url>/<domain>/settings/integrations?new_token=Ansible' % what)

@@ -10,7 +10,14 @@ module: plausible_site
 short_description: Create, rename, configure or delete a site in Plausible Analytics
 version_added: 0.1.0
 description:
-  - Makes one Plausible site match the task through Plausible's Sites API.
+  - Makes one Plausible site match the task through Plausible's Sites API, with O(api_key).
+  - With only O(plugin_token) (for example on a self-hosted Community Edition server, which has no Sites API), it
+    checks that the token belongs to the site, applies the Plugins API's part of O(tracker_script_configuration)
+    (O(tracker_script_configuration.installation_type), O(tracker_script_configuration.hash_based_routing),
+    O(tracker_script_configuration.outbound_links), O(tracker_script_configuration.file_downloads),
+    O(tracker_script_configuration.form_submissions)), and returns the script URL and snippet. Creating, renaming
+    or deleting a site, a time zone, a team, and the other tracker keys need O(api_key); the module fails on them
+    before sending anything.
   - The domain is normalised as the server normalises it (lower case, no leading C(http://) or C(https://), no slashes around it, no leading
     C(www.)) before anything is looked up, so V(HTTPS://www.Example.COM/) and V(example.com) are the same site.
   - Returns the tracker script URL and the HTML snippet that a web page embeds.
@@ -140,11 +147,23 @@ EXAMPLES = r"""
       plausible.analytics.plausible_site:
         domain: old.example.net
         state: absent
+
+- name: On a self-hosted Community Edition server, configure an existing site through its plugin token
+  plausible.analytics.plausible_site:
+    api_url: https://stats.example.org
+    plugin_token: "{{ vault_plausible_tokens['example.org'] }}"
+    domain: example.org
+    tracker_script_configuration:
+      installation_type: manual
+      outbound_links: true
+  register: site
 """
 
 RETURN = r"""
 site:
-  description: The site as the server returns it (predicted in check mode); the deleted site after a deletion.
+  description:
+    - The site as the server returns it (predicted in check mode); the deleted site after a deletion.
+    - With only O(plugin_token), C(domain) and the Plugins API's C(tracker_script_configuration) (its six keys).
   returned: always
   type: dict
   contains:
@@ -154,10 +173,12 @@ site:
       sample: example.com
     timezone:
       description: The reporting time zone.
+      returned: with O(api_key)
       type: str
       sample: Europe/Berlin
     custom_properties:
       description: Custom properties allowed for filtering, most recently added first.
+      returned: with O(api_key)
       type: list
       elements: str
       sample: []
@@ -195,7 +216,8 @@ snippet:
 """
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
-from ansible_collections.plausible.analytics.plugins.module_utils._site import SiteResource, TRACKER_OPTIONS
+from ansible_collections.plausible.analytics.plugins.module_utils._rules import normalize_domain
+from ansible_collections.plausible.analytics.plugins.module_utils._site import SiteResource, TokenSiteResource, TRACKER_OPTIONS
 
 
 def main():
@@ -209,7 +231,11 @@ def main():
     ))
 
     def work():
-        site = SiteResource(module.client, module.params, module.params['state'])
+        if module.sites is None:
+            site = TokenSiteResource(module.api_for(normalize_domain(module.params['domain'])), module.params,
+                                     module.params['state'])
+        else:
+            site = SiteResource(module.sites, module.params, module.params['state'])
         outcome = ensure(site, module.params['state'], module.check_mode)
         extras = site.extras(outcome.after) if module.params['state'] == 'present' else {}
         return module.result('site', outcome, **extras)

@@ -174,3 +174,46 @@ def test_warns_about_unverified_tls_and_plain_http(capsys):
     warnings = json.dumps(result['warnings'])  # plain strings before ansible-core 2.19, structured since
     assert 'validate_certs is false' in warnings
     assert 'plain http:// to stats.example.net' in warnings
+
+
+TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
+
+
+def token_tracker(**changes):
+    config = dict(id='pa-abcdefghijklmnopqrstu', installation_type='manual', hash_based_routing=False,
+                  outbound_links=False, file_downloads=False, form_submissions=False)
+    config.update(changes)
+    return FakeResponse(200, {'tracker_script_configuration': config})
+
+
+def run_with_token(capsys, args, *responses, **kwargs):
+    args = dict(dict(domain='example.com', api_key=None, plugin_token=TOKEN), **args)
+    result, sent = run_module(capsys, plausible_site.main, args, *responses, **kwargs)
+    assert TOKEN not in json.dumps(result)
+    return result, sent
+
+
+def test_token_applies_the_plugins_tracker_subset_and_returns_the_snippet(capsys):
+    capabilities = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
+    result, sent = run_with_token(capsys, dict(tracker_script_configuration=dict(outbound_links=True)),
+                                  capabilities, token_tracker(), token_tracker(outbound_links=True))
+    assert result['changed'] is True
+    assert result['tracker_script_url'] == 'https://plausible.example/js/pa-abcdefghijklmnopqrstu.js'
+    assert 'pa-abcdefghijklmnopqrstu.js' in result['snippet']
+    assert [(s['method'], s['url'].split('/api/plugins/v1')[1]) for s in sent] == [
+        ('GET', '/capabilities'), ('GET', '/tracker_script_configuration'), ('PUT', '/tracker_script_configuration')]
+    assert json.loads(sent[2]['data']) == {'tracker_script_configuration': {'outbound_links': True,
+                                                                            'installation_type': 'manual'}}
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(state='absent'), 'state: absent deletes a site, which needs the Sites API'),
+    (dict(timezone='Europe/Berlin'), 'timezone: setting a time zone needs the Sites API'),
+    (dict(previous_domain='old.example'), 'previous_domain: renaming a site needs the Sites API'),
+    (dict(tracker_script_configuration=dict(track_404_pages=True)),
+     'tracker_script_configuration: the Plugins API (plugin_token) can change only installation_type'),
+])
+def test_token_refuses_what_needs_the_sites_api_before_any_request(capsys, args, message):
+    result, sent = run_with_token(capsys, args)
+    assert result['failed'] is True and message in result['msg'] and sent == []
+    assert 'settings/integrations?new_token=Ansible' in result['msg'] or 'track_404_pages' in result['msg']
