@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ._client import PlausibleError
+from ._transport import PlausibleError
 from ._module import ResourceError
 from . import _rules
 

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from ._client import INTERNAL_ERROR, PlausibleError
+from ._sites_api import INTERNAL_ERROR
+from ._transport import PlausibleError
 from ._module import ResourceError
 from . import _rules
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.plausible.analytics.plugins.module_utils._client import PlausibleError
+from ansible_collections.plausible.analytics.plugins.module_utils._transport import PlausibleError
 from ansible_collections.plausible.analytics.plugins.module_utils._custom_property import (
     CustomPropertyResource, custom_properties_to_purge, custom_property_resources)
 from ansible_collections.plausible.analytics.plugins.module_utils._guest import GuestResource, guest_resources, guests_to_purge
