@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 from ._transport import PlausibleError
-from ._module import ResourceError
+from ._module import Outcome, ResourceError
 from . import _rules
 
 TOO_MANY = "Can't add any more custom properties"
+PLUGINS_TOO_MANY = 'allowed_event_props: should have at most 300 item(s)'
 
 
 class CustomPropertyResource:
@@ -66,10 +67,10 @@ class CustomPropertyResource:
 
 def _explain(exc, domain):
     """Say what the server's terse answers mean for the user (API file §6.11)."""
-    if exc.status == 402:
+    if exc.status == 402:  # the Sites API and the Plugins API both answer 402 when the plan lacks the feature
         exc.message = ("The plan of %s's team does not include the Custom Properties feature, so no custom property can "
                        "be added; upgrade the plan or remove the property from the task. %s" % (domain, exc.message))
-    elif exc.status == 400 and exc.error == TOO_MANY:
+    elif exc.error in (TOO_MANY, PLUGINS_TOO_MANY):
         exc.message = ('%s already has %d custom properties, the most Plausible allows per site; remove some first (for '
                        'example with state: absent). %s' % (domain, _rules.MAX_SITE_CUSTOM_PROPERTIES, exc.message))
     return exc
@@ -96,3 +97,31 @@ def custom_properties_to_purge(client, domain, declared, known):
     keep = set(resource.property for resource in declared)
     return [CustomPropertyResource(client, dict(domain=domain, property=name), known)
             for name in known if name not in keep]
+
+
+def ensure_custom_property_through_token(api, params, check_mode):
+    """The Plugins API has no read route for custom properties, so whether one exists cannot be known without writing.
+
+    Check mode sends nothing; a real run enables (or disables) the property, which is harmless when it already is (an
+    enabled one moves to the front of the site's list). ``changed`` is false, as it cannot be known; a note says so.
+    """
+    domain = _rules.normalize_domain(params['domain'])
+    name = _rules.normalize_property(params['property'])
+    wanted = dict(domain=domain, property=name)
+    present = params.get('state', 'present') == 'present'
+    if check_mode:
+        return Outcome(False, None, wanted if present else None, notes=[
+            'Check mode sent nothing: the Plugins API cannot list custom properties, so whether %r is allowed on %s is '
+            'unknown; a real run %s it, which changes nothing when it already is.'
+            % (name, domain, 'allows' if present else 'removes')])
+    if present:
+        try:
+            api.add_custom_properties([name])
+        except PlausibleError as exc:
+            raise _explain(exc, domain)
+        return Outcome(False, None, wanted, notes=[
+            'The Plugins API cannot tell whether %r was allowed before, so changed is false; give api_key to manage '
+            'custom properties through the Sites API, which can list them.' % name])
+    api.delete_custom_properties([name])
+    return Outcome(False, None, None, notes=['The Plugins API cannot tell whether %r was allowed before, so changed is '
+                                             'false.' % name])

@@ -10,7 +10,8 @@ module: plausible_guest
 short_description: Invite or remove a guest of a Plausible Analytics site
 version_added: 0.1.0
 description:
-  - Makes one guest of a Plausible site match the task through Plausible's Sites API. A guest sees one site's dashboard
+  - Makes one guest of a Plausible site match the task through Plausible's Sites API (O(api_key); the Plugins API and
+    O(plugin_token) have no guests). A guest sees one site's dashboard
     as a viewer or an editor without being a member of the site's team.
   - The guest is found by its exact e-mail address among the site's guests and pending invitations (the listing is read
     page by page). A missing guest is invited, which sends an invitation e-mail.
@@ -135,7 +136,7 @@ def main():
     ))
 
     def work():
-        resource = GuestResource(module.client, module.params, module.check_mode)
+        resource = GuestResource(module.sites_api('Managing guests'), module.params, module.check_mode)
         return module.result('guest', ensure(resource, module.params['state'], module.check_mode))
 
     module.run(work)

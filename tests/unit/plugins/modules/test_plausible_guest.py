@@ -130,3 +130,11 @@ def test_bad_input_fails_before_any_request(capsys, args, message):
     result, sent = run(capsys, args)
     assert result['failed'] is True and message in result['msg']
     assert sent == []
+
+
+def test_a_plugin_token_alone_cannot_manage_guests(capsys):
+    token = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
+    result, sent = run_module(capsys, plausible_guest.main, dict(domain='example.com', email='a@example.com', api_key=None,
+                                                                 plugin_token=token))
+    assert result['failed'] is True and 'Managing guests needs the Sites API' in result['msg'] and sent == []
+    assert token not in json.dumps(result)
