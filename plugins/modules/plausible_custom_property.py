@@ -28,7 +28,7 @@ attributes:
       - With O(api_key), full. In check mode nothing is written. When the site itself does not exist yet (for example
         because an earlier task of the same check run would create it), the property is predicted as added instead of
         failing.
-      - With only O(plugin_token), check mode sends nothing and reports C(changed=false) with a note in RV(notes): the
+      - With only O(plugin_token), check mode sends nothing and reports C(changed=false) with a note in RV(notes), because the
         Plugins API cannot tell whether the property is allowed without writing.
   diff_mode:
     support: partial
