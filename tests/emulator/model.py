@@ -9,6 +9,7 @@ import functools
 import hashlib
 import re
 import secrets
+import urllib.parse
 import uuid
 import zoneinfo
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ MAX_PROP_KEY_LENGTH = 300
 MAX_PROP_VALUE_LENGTH = 2000
 MAX_GOAL_CUSTOM_PROPS = 3
 MAX_EVENT_NAME_LENGTH = 120
+MIN_FUNNEL_STEPS = 2
 VARCHAR_LENGTH = 255
 NANOID_ALPHABET = '_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
 
@@ -101,6 +103,16 @@ def cast_boolean(value):
     raise ValueError(value)
 
 
+def shared_link_url(base_url, site, link):
+    """The link's address: the current domain, www-form-encoded, and its slug."""
+    return f'{base_url}/share/{urllib.parse.quote_plus(site.domain, safe="")}?auth={link.slug}'
+
+
+def hash_password(password):
+    """A stand-in for the server's Bcrypt hash: the emulator never keeps a link password in clear."""
+    return hashlib.sha256(b'shared-link:' + password.encode()).digest()
+
+
 def default_tracker_config():
     return dict({'id': 'pa-' + nanoid(), 'installation_type': None}, **dict.fromkeys(TRACKER_BOOLEANS, False))
 
@@ -151,8 +163,22 @@ class Goal:
 
 @dataclass
 class SharedLink:
+    id: int
     name: str
     slug: str
+    password_hash: bytes | None = None  # set only at creation (through the Plugins API)
+
+    @property
+    def password_protected(self):
+        return self.password_hash is not None
+
+
+@dataclass(eq=False)
+class Funnel:
+    """A funnel of the hosted build: a name and 2..8 goals as steps."""
+    id: int
+    name: str
+    steps: list
 
 
 @dataclass
@@ -183,6 +209,7 @@ class Site:
     goals: list = field(default_factory=list)
     shared_links: list = field(default_factory=list)
     guests: list = field(default_factory=list)
+    funnels: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -332,7 +359,21 @@ class State:
                 if not exists and len(site.goals) < goal_limit:
                     self.add_goal(site, event_name=event_name)
             elif before[option] and not site.tracker[option]:
-                site.goals = [goal for goal in site.goals if goal.event_name != event_name]
+                self.remove_goals(site, {goal.id for goal in site.goals if goal.event_name == event_name})
+
+    @staticmethod
+    def remove_goals(site, ids):
+        """Delete the site's goals with these ids (others are skipped); funnels lose those steps, and go below two."""
+        site.goals = [goal for goal in site.goals if goal.id not in ids]
+        for funnel in list(site.funnels):
+            funnel.steps = [goal for goal in funnel.steps if goal.id not in ids]
+            if len(funnel.steps) < MIN_FUNNEL_STEPS:
+                site.funnels.remove(funnel)
+
+    def add_funnel(self, site, name, steps):
+        funnel = Funnel(self.next_id('funnel'), name, list(steps))
+        site.funnels.append(funnel)
+        return funnel
 
     # -- plugin tokens ---------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ content negotiation, body parsing and path matching."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import urllib.parse
@@ -197,3 +198,46 @@ def match_pattern(pattern, segments):
     return params if len(segments) == len(pattern) else None
 
 
+# -- pagination (duffelhq/paginator) ---------------------------------------------------------------------------
+
+class InvalidCursor(ValueError):
+    """A cursor the paginator cannot decode (the server crashes)."""
+
+
+def encode_cursor(field_name, value):
+    return base64.urlsafe_b64encode(json.dumps({field_name: value}).encode()).decode()
+
+
+def decode_cursor(field_name, raw):
+    if raw is None:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw.encode()))[field_name]
+    except (AttributeError, ValueError, TypeError, KeyError):
+        raise InvalidCursor(raw) from None
+    if not isinstance(value, int):
+        raise InvalidCursor(raw)
+    return value
+
+
+def cursor_page(items, limit, after, before, sort_key, field_name='id'):
+    """Cursor pagination like duffelhq/paginator; ``items`` are sorted by the ascending integer ``sort_key``.
+
+    ``after`` and ``before`` are the raw cursors of the request. Returns the page and the paginator's metadata.
+    """
+    after = decode_cursor(field_name, after)
+    before = decode_cursor(field_name, before)
+    window = [item for item in items
+              if (after is None or sort_key(item) > after) and (before is None or sort_key(item) < before)]
+    has_more = len(window) > limit
+    page = window[-limit:] if before is not None and after is None else window[:limit]
+    first = encode_cursor(field_name, sort_key(page[0])) if page else None
+    last = encode_cursor(field_name, sort_key(page[-1])) if page else None
+    if after is not None:
+        meta_before = first
+    elif before is not None:
+        meta_before = first if has_more else None
+    else:
+        meta_before = None
+    meta_after = last if before is not None or has_more else None
+    return page, {'after': meta_after, 'before': meta_before, 'limit': limit}

@@ -142,10 +142,11 @@ if __name__ == '__main__' and not __package__:
 
 # pylint: disable=wrong-import-position
 from .model import (DEFAULT_TEAM_NAME, FEATURES, MAIN_USER_EMAIL, TEAM_ROLES, UUID_RE, ApiKey, Config, Guest, RateLimiter,
-                    SharedLink, Site, State, default_tracker_config, nanoid)
+                    SharedLink, Site, State, default_tracker_config, hash_password, nanoid)
 from .phoenix import (HTML_TYPE, JSON_TYPE, REDIRECT_PAGE, PhoenixError, Response, decode_pairs, describe_body, html_response,
                       json_response, negotiate, parse_body, render_error_view)
-from .sites_api import MSG_CRASH, ApiError, Call, SitesApi, match_route
+from .plugins_api import PluginsApi, new_raw_token
+from .sites_api import MSG_CRASH, SitesApi
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -208,6 +209,7 @@ class Emulator:
             token, scopes = parse_key_spec(spec)
             self.cli_keys[token] = ApiKey(token, f'team-key{index}', MAIN_USER_EMAIL, scopes, self.default_team_uuid)
         self.api = SitesApi(self)
+        self.plugins = PluginsApi(self)
         self.base_url = None
         self._server = None
         self._thread = None
@@ -252,6 +254,14 @@ class Emulator:
         key = self.find_key(authorization)
         return key.label if key else 'unknown'
 
+    def request_labels(self, request):
+        """The API a request was for (``sites``, ``plugins`` or None) and the non-secret name of its credential."""
+        path = request.path
+        if path == '/api/plugins' or path.startswith('/api/plugins/'):
+            return 'plugins', self.plugins.key_label(request.headers.get_all('Authorization') or [])
+        api = 'sites' if path == '/api/v1/sites' or path.startswith('/api/v1/sites/') else None
+        return api, self.key_label(request.headers.get('Authorization'))
+
     # -- control operations (also the in-process API) --------------------------------------------------------
 
     def reset(self):
@@ -288,8 +298,8 @@ class Emulator:
                        'event_name': goal.event_name, 'page_path': goal.page_path,
                        'scroll_threshold': goal.scroll_threshold, 'custom_props': dict(goal.custom_props),
                        'currency': goal.currency} for goal in site.goals],
-            'shared_links': [{'name': link.name, 'slug': link.slug, 'url': self.api.shared_link_url(site, link)}
-                             for link in site.shared_links],
+            'shared_links': [{'id': link.id, 'name': link.name, 'slug': link.slug, 'url': self.api.shared_link_url(site, link),
+                              'password_protected': link.password_protected} for link in site.shared_links],
             'guests': [{'email': guest.email, 'role': guest.role, 'status': guest.status} for guest in site.guests],
         }
 
@@ -364,8 +374,11 @@ class Emulator:
         state.sites.append(site)
         for goal in entry.get('goals', ()):
             state.add_goal(site, **goal)
-        for name in entry.get('shared_links', ()):
-            site.shared_links.append(SharedLink(name, nanoid()))
+        for link in entry.get('shared_links', ()):
+            link = link if isinstance(link, dict) else {'name': link}
+            password = link.get('password')
+            site.shared_links.append(SharedLink(state.next_id('shared_link'), link['name'], nanoid(),
+                                                None if password is None else hash_password(password)))
         for guest in entry.get('guests', ()):
             status = guest.get('status', 'accepted')
             if status not in ('accepted', 'invited') or guest.get('role') not in ('viewer', 'editor'):
@@ -375,6 +388,47 @@ class Emulator:
             site.guests.append(Guest(state.next_id('guest' if status == 'accepted' else 'invitation'),
                                      guest['email'], guest['role'], status))
         return site
+
+    def create_plugin_token(self, domain, description='Ansible', token=None):
+        """Make a Plugins API token for the site ``domain`` (as the dashboard does) and return the raw token.
+
+        ``token`` chooses the raw value (any string works, like a row inserted by hand); by default a new one with the
+        edition's prefix. Only the SHA-256 and the last 4 characters are kept.
+        """
+        with self.lock:
+            site = self.state.find_site(domain)
+            if site is None:
+                raise ValueError(f'no site {domain!r}')
+            if not isinstance(description, str) or not description.strip():
+                raise ValueError('a description is required')
+            if token is not None and (not isinstance(token, str) or not token):
+                raise ValueError('token must be a non-empty string')
+            raw = token if token is not None else new_raw_token(self.config.edition)
+            self.state.add_plugin_token(site, raw, description, self.now())
+            return raw
+
+    def plugin_tokens(self):
+        """The stored tokens (never their raw values), oldest first."""
+        with self.lock:
+            return [{'id': token.id, 'label': token.label, 'domain': token.site.domain, 'description': token.description,
+                     'hint': token.hint, 'inserted_at': token.inserted_at, 'last_used_at': token.last_used_at}
+                    for token in self.state.plugin_tokens]
+
+    def revoke_plugin_tokens(self, token_id=None, token=None, domain=None):
+        """Revoke the token with this id, or this raw token, or every token of the site ``domain``; returns how many."""
+        with self.lock:
+            if token_id is not None:
+                doomed = [stored for stored in self.state.plugin_tokens if stored.id == token_id]
+            elif token is not None:
+                doomed = [self.state.find_plugin_token(token.encode())]
+            elif domain is not None:
+                site = self.state.find_site(domain)
+                doomed = [stored for stored in self.state.plugin_tokens if site is not None and stored.site is site]
+            else:
+                raise ValueError('give one of "id", "token" or "domain"')
+            doomed = [stored for stored in doomed if stored is not None]
+            self.state.plugin_tokens = [stored for stored in self.state.plugin_tokens if stored not in doomed]
+            return len(doomed)
 
     def add_fault(self, spec):
         """Register a fault (see the module docstring); returns its id."""
@@ -448,11 +502,12 @@ class Emulator:
     def record(self, request, status, fault=False):
         with self.lock:
             self._next_log_id += 1
+            api, key = self.request_labels(request)
             self.log.append({
-                'id': self._next_log_id, 'time': self.now(), 'method': request.method, 'path': request.path,
+                'id': self._next_log_id, 'time': self.now(), 'method': request.method, 'path': request.path, 'api': api,
                 'query': decode_pairs(urllib.parse.parse_qsl(request.query, keep_blank_values=True)),
                 'body': describe_body(request.headers.get('Content-Type'), request.body),
-                'status': status, 'key': self.key_label(request.headers.get('Authorization')), 'fault': fault,
+                'status': status, 'key': key, 'fault': fault,
                 'headers': {name: request.headers.get(name) for name in ('accept', 'content-type', 'user-agent')},
             })
 
@@ -473,6 +528,11 @@ class Emulator:
             ('POST', 'config'): self.set_config,
             ('GET', 'clock'): lambda spec: self.shift_clock(),
             ('POST', 'clock'): lambda spec: self.shift_clock(spec.get('advance'), spec.get('offset')),
+            ('POST', 'plugin-tokens'): lambda spec: {'token': self.create_plugin_token(
+                spec['domain'], spec.get('description', 'Ansible'), spec.get('token'))},
+            ('GET', 'plugin-tokens'): lambda spec: self.plugin_tokens(),
+            ('DELETE', 'plugin-tokens'): lambda spec: {'revoked': self.revoke_plugin_tokens(
+                spec.get('id'), spec.get('token'), spec.get('domain'))},
         }
         operation = operations.get((method, path[len('/_emulator/'):]))
         if operation is None:
@@ -495,21 +555,20 @@ class Emulator:
             try:
                 # Plug.Parsers runs in the endpoint, before routing.
                 body_params = parse_body(request.method, request.headers.get('Content-Type'), request.body)
-                route, path_params = match_route(request.method, segments) if self.config.edition == 'hosted' else (None, None)
-                if route is None:
-                    return self.no_route(request.method, accept)
-                if negotiate(accept, ('json',)) is None:
-                    raise PhoenixError(406)
             except PhoenixError as error:
                 return render_error_view(error.status, accept)
             query_params = decode_pairs(urllib.parse.parse_qsl(request.query, keep_blank_values=True))
-            # Path parameters win over the body, the body over the query string.
-            call = Call(route, {**query_params, **body_params, **path_params})
-            try:
-                self.api.authorize(call, request.headers.get('Authorization'))
-                return json_response(200, getattr(self.api, route.action)(call))
-            except ApiError as error:
-                return json_response(error.status, {'error': error.message})
+            for api in (self.api, self.plugins):
+                response = api.handle(request, segments, query_params, body_params)
+                if response is not None:
+                    return response
+            return self.no_route(request.method, accept)
+
+    def crash_response(self, path):
+        """The answer of the server's crash handler of the API this path belongs to."""
+        if path.startswith('/api/plugins/'):
+            return self.plugins.crash_response()
+        return json_response(500, {'error': MSG_CRASH})
 
     def no_route(self, method, accept):
         """Outside the Sites API: GETs reach the dashboard catch-all (HTML pipeline), other methods no route."""
@@ -600,7 +659,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             # A bug of the emulator: report it on stderr and answer like the server's crash handler.
             self.log_error('emulator error on %s %s\n%s', method, path, traceback.format_exc())
-            response = json_response(500, {'error': MSG_CRASH})
+            response = emulator.crash_response(path)
         emulator.record(request, response.status)
         self.send(response)
 

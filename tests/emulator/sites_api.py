@@ -4,17 +4,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import urllib.parse
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from .model import (GUEST_MANAGER_ROLES, INSTALLATION_TYPES, INTEGER_RE, INTERNAL_PROPS, MAX_CUSTOM_PROPS, MAX_PROP_KEY_LENGTH,
                     MSG_GOAL_LIMIT, OWNER_ROLES, READ_ROLES, RESERVED_SHARED_LINK_NAMES, TRACKER_BOOLEANS, VARCHAR_LENGTH,
                     WRITE_ROLES, GoalLimitReached, GoalLookupError, Guest, SharedLink, Site, Team, User, cast_boolean,
-                    default_tracker_config, domain_format_errors, goal_changeset, nanoid, normalize_domain, timezones, truthy)
-from .phoenix import match_pattern
+                    default_tracker_config, domain_format_errors, goal_changeset, nanoid, normalize_domain, shared_link_url,
+                    timezones, truthy)
+from .phoenix import InvalidCursor, cursor_page, json_response, match_pattern, negotiate, render_error_view
 
 PAGE_LIMIT = 100
 MSG_MISSING_KEY = 'Missing API key. Please use a valid Plausible API key as a Bearer Token.'
@@ -95,41 +93,13 @@ def page_limit(raw):
     return raw if 0 < raw <= PAGE_LIMIT else PAGE_LIMIT
 
 
-def encode_cursor(field_name, value):
-    return base64.urlsafe_b64encode(json.dumps({field_name: value}).encode()).decode()
-
-
-def decode_cursor(field_name, raw):
-    if raw is None:
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(raw.encode()))[field_name]
-    except (AttributeError, ValueError, TypeError, KeyError):
-        raise Crash(500) from None
-    if not isinstance(value, int):
-        raise Crash(500)
-    return value
-
-
 def paginate(items, params, sort_key, field_name='id'):
-    """Cursor pagination like duffelhq/paginator; ``items`` are sorted by the ascending integer ``sort_key``."""
-    limit = page_limit(params.get('limit'))
-    after = decode_cursor(field_name, params.get('after'))
-    before = decode_cursor(field_name, params.get('before'))
-    window = [item for item in items
-              if (after is None or sort_key(item) > after) and (before is None or sort_key(item) < before)]
-    has_more = len(window) > limit
-    page = window[-limit:] if before is not None and after is None else window[:limit]
-    first = encode_cursor(field_name, sort_key(page[0])) if page else None
-    last = encode_cursor(field_name, sort_key(page[-1])) if page else None
-    if after is not None:
-        meta_before = first
-    elif before is not None:
-        meta_before = first if has_more else None
-    else:
-        meta_before = None
-    meta_after = last if before is not None or has_more else None
-    return page, {'after': meta_after, 'before': meta_before, 'limit': limit}
+    """The Sites API's pages: its limit rule, and a crash for a cursor the paginator cannot decode."""
+    try:
+        return cursor_page(items, page_limit(params.get('limit')), params.get('after'), params.get('before'), sort_key,
+                           field_name)
+    except InvalidCursor:
+        raise Crash(500) from None
 
 
 
@@ -197,6 +167,22 @@ class SitesApi:
     @property
     def state(self):
         return self.emu.state
+
+    def handle(self, request, segments, query_params, body_params):
+        """The answer of the Sites API, or None when none of its routes matches (none does in Community Edition)."""
+        route, path_params = match_route(request.method, segments) if self.emu.config.edition == 'hosted' else (None, None)
+        if route is None:
+            return None
+        accept = request.headers.get('Accept')
+        if negotiate(accept, ('json',)) is None:
+            return render_error_view(406, accept)
+        # Path parameters win over the body, the body over the query string.
+        call = Call(route, {**query_params, **body_params, **path_params})
+        try:
+            self.authorize(call, request.headers.get('Authorization'))
+            return json_response(200, getattr(self, route.action)(call))
+        except ApiError as error:
+            return json_response(error.status, {'error': error.message})
 
     # -- plug ------------------------------------------------------------------------------------------------
 
@@ -293,7 +279,7 @@ class SitesApi:
                 'event_name': goal.event_name, 'page_path': goal.page_path, 'custom_props': dict(goal.custom_props)}
 
     def shared_link_url(self, site, link):
-        return f'{self.emu.base_url}/share/{urllib.parse.quote_plus(site.domain, safe="")}?auth={link.slug}'
+        return shared_link_url(self.emu.base_url, site, link)
 
     # -- sites -----------------------------------------------------------------------------------------------
 
@@ -427,7 +413,7 @@ class SitesApi:
                 raise ApiError(400, 'This name is reserved. Please choose another one')
             if len(name) > VARCHAR_LENGTH:
                 raise Crash(500)
-            link = SharedLink(name, nanoid())
+            link = SharedLink(self.state.next_id('shared_link'), name, nanoid())
             site.shared_links.append(link)
         return {'name': link.name, 'url': self.shared_link_url(site, link)}
 
@@ -484,7 +470,7 @@ class SitesApi:
         goal = next((goal for goal in site.goals if goal.id == int(goal_id)), None)
         if goal is None:
             raise ApiError(404, MSG_GOAL_NOT_FOUND)
-        site.goals.remove(goal)
+        self.state.remove_goals(site, {goal.id})
         return {'deleted': True}
 
     # -- custom properties -----------------------------------------------------------------------------------
