@@ -261,7 +261,8 @@ class PluginsApi:
         except PluginsError as error:
             return json_response(error.status, {'errors': error.entries})._replace(headers=error.headers)
         except NotFoundCrash:
-            return render_error_view(404, accept)
+            # The pipeline has chosen the JSON format by now, so the generic error view answers in JSON.
+            return render_error_view(404, 'application/json')
         except Crash:
             return self.crash_response()
 
