@@ -446,7 +446,6 @@ class RateLimiter:
         return count
 
 
-
 def goal_changeset(params):
     """Goal.changeset: the cast values and every error, in the order Ecto adds them (the newest is last)."""
     errors = []
@@ -527,4 +526,3 @@ def goal_custom_props_error(custom_props):
     if any(not 1 <= len(value) <= MAX_PROP_VALUE_LENGTH for value in custom_props.values()):
         return f'value length is 1..{MAX_PROP_VALUE_LENGTH} characters'
     return None
-

@@ -31,7 +31,6 @@ HTML_PAGE = '''<!DOCTYPE html>
 REDIRECT_PAGE = '<html><body>You are being <a href="{0}">redirected</a>.</body></html>'
 
 
-
 class PhoenixError(Exception):
     """An error rendered by Phoenix's generic error view (no route, not acceptable, unparsable body)."""
 
@@ -62,7 +61,6 @@ def render_error_view(status, accept):
     if status == 404:
         return html_response(404, "Oops! There's nothing here")
     return html_response(status, REASONS[status])
-
 
 
 MIME_FORMATS = {'application/json': 'json', 'text/html': 'html'}
@@ -179,7 +177,6 @@ def parse_multipart(content_type, raw):
         if name and not part.get_filename():
             pairs.append((name, part.get_payload(decode=True).decode('utf-8', 'replace')))
     return pairs
-
 
 
 def match_pattern(pattern, segments):

@@ -299,8 +299,8 @@ class PluginsApi:
         response = json_response(201, payload)
         return response._replace(headers=tuple(('location', self.url(*location)) for location in locations))
 
-    def page(self, items, query_params, collection):
-        """One page of ``items`` (newest first) and its ``meta``, with absolute links that keep the query."""
+    def listing(self, collection, items, query_params, render):
+        """200 with one page of ``items`` (newest first), each rendered, and its ``meta``: links keep the query."""
         schema = Schema()
         limit = schema.field(query_params, 'limit', 'integer', '', required=False)
         schema.check()
@@ -316,8 +316,8 @@ class PluginsApi:
             links['next'] = {'url': self.url(collection, query=dict(base, after=meta['after']))}
         if meta['before']:
             links['prev'] = {'url': self.url(collection, query=dict(base, before=meta['before']))}
-        return page, {'pagination': {'has_next_page': meta['after'] is not None,
-                                     'has_prev_page': meta['before'] is not None, 'links': links}}
+        return json_response(200, {collection: [render(item) for item in page], 'meta': {'pagination': {
+            'has_next_page': meta['after'] is not None, 'has_prev_page': meta['before'] is not None, 'links': links}}})
 
     @staticmethod
     def path_id(path_params):
@@ -325,6 +325,14 @@ class PluginsApi:
         value = schema.cast(path_params['id'], 'integer', '/id')
         schema.check()
         return value
+
+    def by_id(self, items, path_params):
+        """The item (of the token's site) with the path's id, else the Plugins API's 404."""
+        item_id = self.path_id(path_params)
+        found = next((item for item in items if item.id == item_id), None)
+        if found is None:
+            raise detail_error(404, MSG_NOT_FOUND)
+        return found
 
     def feature(self, site, feature):
         """Plan gating: CE passes every check; a hosted team needs the feature."""
@@ -354,15 +362,10 @@ class PluginsApi:
                                 'href': shared_link_url(self.emu.base_url, site, link)}}
 
     def list_shared_links(self, site, path_params, query_params, body_params):
-        page, meta = self.page(site.shared_links, query_params, 'shared_links')
-        return json_response(200, {'shared_links': [self.shared_link_json(site, link) for link in page], 'meta': meta})
+        return self.listing('shared_links', site.shared_links, query_params, lambda link: self.shared_link_json(site, link))
 
     def get_shared_link(self, site, path_params, query_params, body_params):
-        link_id = self.path_id(path_params)
-        link = next((link for link in site.shared_links if link.id == link_id), None)
-        if link is None:
-            raise detail_error(404, MSG_NOT_FOUND)
-        return json_response(200, self.shared_link_json(site, link))
+        return json_response(200, self.shared_link_json(site, self.by_id(site.shared_links, path_params)))
 
     def get_or_create_shared_link(self, site, path_params, query_params, body_params):
         schema = Schema()
@@ -396,15 +399,10 @@ class PluginsApi:
         return {'goal_type': 'Goal.Revenue', 'goal': dict(body, currency=goal.currency)}
 
     def list_goals(self, site, path_params, query_params, body_params):
-        page, meta = self.page(site.goals, query_params, 'goals')
-        return json_response(200, {'goals': [self.goal_json(goal) for goal in page], 'meta': meta})
+        return self.listing('goals', site.goals, query_params, self.goal_json)
 
     def get_goal(self, site, path_params, query_params, body_params):
-        goal_id = self.path_id(path_params)
-        goal = next((goal for goal in site.goals if goal.id == goal_id), None)
-        if goal is None:
-            raise detail_error(404, MSG_NOT_FOUND)
-        return json_response(200, self.goal_json(goal))
+        return json_response(200, self.goal_json(self.by_id(site.goals, path_params)))
 
     def get_or_create_goals(self, site, path_params, query_params, body_params):
         schema = Schema()
@@ -519,15 +517,10 @@ class PluginsApi:
         return {'funnel': {'id': funnel.id, 'name': funnel.name, 'steps': [self.goal_json(goal) for goal in funnel.steps]}}
 
     def list_funnels(self, site, path_params, query_params, body_params):
-        page, meta = self.page(site.funnels, query_params, 'funnels')
-        return json_response(200, {'funnels': [self.funnel_json(funnel) for funnel in page], 'meta': meta})
+        return self.listing('funnels', site.funnels, query_params, self.funnel_json)
 
     def get_funnel(self, site, path_params, query_params, body_params):
-        funnel_id = self.path_id(path_params)
-        funnel = next((funnel for funnel in site.funnels if funnel.id == funnel_id), None)
-        if funnel is None:
-            raise detail_error(404, MSG_NOT_FOUND)
-        return json_response(200, self.funnel_json(funnel))
+        return json_response(200, self.funnel_json(self.by_id(site.funnels, path_params)))
 
     def get_or_create_funnel(self, site, path_params, query_params, body_params):
         schema = Schema()
@@ -565,4 +558,3 @@ class PluginsApi:
 def new_raw_token(edition):
     """``<prefix>-<base64 of 30 random bytes>``, the prefix per edition."""
     return f'{TOKEN_PREFIXES[edition]}-{base64.b64encode(secrets.token_bytes(30)).decode()}'
-

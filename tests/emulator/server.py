@@ -735,4 +735,3 @@ def main(argv=None):
 
 if __name__ == '__main__':
     raise SystemExit(main())
-

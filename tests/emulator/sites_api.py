@@ -53,11 +53,9 @@ class Crash(ApiError):
         super().__init__(status, MSG_CRASH)
 
 
-
 def scope_allows(scopes, required):
     """A key scope minus one trailing ``*`` must be a prefix of the required scope."""
     return any(required.startswith(scope[:-1] if scope.endswith('*') else scope) for scope in scopes)
-
 
 
 def cast_tracker_config(raw):
@@ -81,7 +79,6 @@ def cast_tracker_config(raw):
     return changes
 
 
-
 def page_limit(raw):
     """Pagination limit: 0 < limit <= 100 is used, any other integer means 100, a non-integer crashes."""
     if raw is None:
@@ -100,7 +97,6 @@ def paginate(items, params, sort_key, field_name='id'):
                            field_name)
     except InvalidCursor:
         raise Crash(500) from None
-
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -146,7 +142,6 @@ def match_route(method, segments):
         if path_params is not None:
             return route, path_params
     return None, None
-
 
 
 @dataclass
@@ -532,5 +527,3 @@ class SitesApi:
         if guest is not None:
             self.state.remove_guest(site, guest)
         return {'deleted': True}
-
-
