@@ -35,7 +35,7 @@ NANOID_ALPHABET = '_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 RESERVED_DOMAIN_CHARS = frozenset(":?#[]@!$&'()*+,;=")
 OTHER_DOMAIN_CHARS = frozenset('-.\\/_:')
 INTERNAL_PROPS = ('url', 'path', 'search_query')
-RESERVED_EVENT_NAMES = ('engagement', '__journey_end__')
+RESERVED_EVENT_NAMES = ('engagement', '__journey_end__')  # CE reserves only the first
 RESERVED_SHARED_LINK_NAMES = ('WordPress - Shared Dashboard',)
 INSTALLATION_TYPES = ('manual', 'wordpress', 'gtm', 'npm')
 TRACKER_BOOLEANS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'file_downloads',
@@ -446,7 +446,7 @@ class RateLimiter:
         return count
 
 
-def goal_changeset(params):
+def goal_changeset(params, reserved_event_names=RESERVED_EVENT_NAMES):
     """Goal.changeset: the cast values and every error, in the order Ecto adds them (the newest is last)."""
     errors = []
 
@@ -482,7 +482,7 @@ def goal_changeset(params):
     if page_path is not None:
         page_path = page_path.strip()
         page_path = page_path if page_path.startswith('/') else '/' + page_path
-    if event_name in RESERVED_EVENT_NAMES:
+    if event_name in reserved_event_names:
         event_error = f"The event name '{event_name}' is reserved and cannot be used as a goal"
     elif event_name is not None and re.match(r'.+', event_name):
         event_error = None

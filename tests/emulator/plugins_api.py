@@ -16,7 +16,7 @@ import urllib.parse
 from typing import NamedTuple
 
 from .model import (INSTALLATION_TYPES, INTEGER_RE, INTERNAL_PROPS, MAX_CUSTOM_PROPS, MAX_GOAL_CUSTOM_PROPS,
-                    MAX_PROP_KEY_LENGTH, MIN_FUNNEL_STEPS, MSG_GOAL_LIMIT, VARCHAR_LENGTH, GoalLimitReached, GoalLookupError, SharedLink,
+                    MAX_PROP_KEY_LENGTH, MIN_FUNNEL_STEPS, MSG_GOAL_LIMIT, RESERVED_EVENT_NAMES, VARCHAR_LENGTH, GoalLimitReached, GoalLookupError, SharedLink,
                     default_tracker_config, goal_changeset, hash_password, nanoid, shared_link_url)
 from .phoenix import InvalidCursor, Response, cursor_page, json_response, match_pattern, negotiate, render_error_view
 
@@ -423,7 +423,7 @@ class PluginsApi:
             raise
 
     def create_goal(self, site, goal_type, params):
-        changes, errors = goal_changeset(params)
+        changes, errors = goal_changeset(params, RESERVED_EVENT_NAMES[:1] if self.edition == 'ce' else RESERVED_EVENT_NAMES)
         if changes['custom_props'] or goal_type == 'Goal.Revenue':
             if not self.feature(site, 'custom_props' if changes['custom_props'] else 'revenue_goals'):
                 # The same text for custom properties too: a wording bug of the server.

@@ -473,6 +473,12 @@ def test_p36_reserved_event_name(client, edition):
     errors = assert_plugins(put_goal(client, token, event_name='engagement'), 422)['errors']
     assert {'detail': "event_name: The event name 'engagement' is reserved and cannot be used as a goal"} in errors
     assert all(set(entry) == {'detail'} for entry in errors)
+    journey_end = put_goal(client, token, event_name='__journey_end__')
+    if edition == 'ce':  # not reserved there
+        assert assert_plugins(journey_end, 201)['goals'][0]['goal']['event_name'] == '__journey_end__'
+    else:
+        assert {'detail': "event_name: The event name '__journey_end__' is reserved and cannot be used as a goal"} in \
+            assert_plugins(journey_end, 422)['errors']
 
 
 def test_p37_goal_limit(client, edition):
