@@ -245,6 +245,12 @@ def test_p16_schema_and_domain_failure_shapes(client):
     assert_plugins(response, 422, {'errors': [invalid('/shared_link/name', 'Invalid string. Got: integer')]})
     response = client.plugins('PUT', '/custom_props', token, json={'custom_prop': {'key': ' '}})
     assert_plugins(response, 422, {'errors': [{'detail': 'allowed_event_props: must be between 1 and 300 characters'}]})
+    # One entry per field, fields in alphabetical order.
+    response = put_goal(client, token, event_name='engagement', custom_props={'k' * 301: 'v'})
+    assert_plugins(response, 422, {'errors': [
+        {'detail': 'custom_props: key length is 1..300 characters'},
+        {'detail': "event_name: The event name 'engagement' is reserved and cannot be used as a goal"},
+        {'detail': 'page_path: this field is required and must start with a /'}]})
 
 
 @pytest.mark.parametrize('method, path', [('GET', '/shared_links/abc'), ('GET', '/goals/abc'), ('DELETE', '/goals/abc')])
