@@ -1,9 +1,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Emulator of Plausible Analytics' Sites API (``/api/v1/sites``), the test double of this collection.
+"""Emulator of Plausible Analytics' Sites API (``/api/v1/sites``) and Plugins API (``/api/plugins/v1``), the test
+double of this collection.
 
-It follows ``plausible-sites-api.md``: same routes, check order, statuses, byte-exact error bodies,
-normalisation, idempotency, pagination and rate limits. Standard library only, Python >= 3.11.
+It follows ``plausible-sites-api.md`` and ``plausible-plugins-api.md``: same routes, check order, statuses,
+byte-exact error bodies, normalisation, idempotency, pagination and rate limits. Both APIs share one state, so a
+goal made through one is seen through the other. Standard library only, Python >= 3.11.
+
+Modules: ``server.py`` (this one: control API, HTTP handler, command line), ``sites_api.py``, ``plugins_api.py``,
+``model.py`` (the shared state and the goal changeset), ``phoenix.py`` (responses, content negotiation, body
+parsing, path matching, cursor pagination).
 
 Run it::
 
@@ -17,7 +23,8 @@ Options:
     --key KEY:SCOPES           extra legacy key of the default user (repeatable; SCOPES comma-separated),
                                e.g. ``--key RO:stats:read:*``; logged as ``key1``, ``key2``, ...
     --team-key KEY:SCOPES      extra key scoped to the default team (repeatable); logged as ``team-key1``, ...
-    --community-edition        behave like a self-hosted Community Edition server (no Sites API)
+    --community-edition        behave like a self-hosted Community Edition server: no Sites API, the Plugins API
+                               without funnels and without revenue goals, tokens prefixed plausible-plugin-selfhost
     --no-user                  CE only: no user account exists yet (browser GETs redirect to /register)
     --hourly-limit N           default 600: legacy per-user limit and default per-team limit
     --burst-limit N            default 60
@@ -33,6 +40,8 @@ In-process use (tests)::
     emu.base_url                 # e.g. http://127.0.0.1:43127
     emu.reset(); emu.snapshot(); emu.seed({...}); emu.requests(); emu.clear_requests()
     emu.add_fault({...}); emu.list_faults(); emu.clear_faults(); emu.set_config({...}); emu.shift_clock(advance=60)
+    token = emu.create_plugin_token('example.com', 'Ansible')   # the raw token; token='...' chooses it
+    emu.plugin_tokens(); emu.revoke_plugin_tokens(token_id=None, token=None, domain=None)
     emu.stop()
 
 These methods are the control API below, minus HTTP.
@@ -49,8 +58,9 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     "sites": [{"domain", "timezone", "team_id": uuid, "consolidated", "domain_changed_from", "domain_changed_at",
     "custom_properties": list or null, "tracker_script_configuration": object or null,
     "goals": [{"id", "display_name", "goal_type", "event_name", "page_path", "scroll_threshold", "custom_props",
-    "currency"}], "shared_links": [{"name", "slug", "url"}], "guests": [{"email", "role", "status"}]}]}``
-    (in creation order). The default user's e-mail is ``user@example.com``.
+    "currency"}], "shared_links": [{"id", "name", "slug", "url", "password_protected"}],
+    "guests": [{"email", "role", "status"}]}]}`` (in creation order). The default user's e-mail is
+    ``user@example.com``. Plugin tokens are listed by ``GET /_emulator/plugin-tokens``.
 ``POST /_emulator/seed``
     Creates fixtures the public API cannot. Every section is optional; they are applied in this order::
 
@@ -62,7 +72,8 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
                     "custom_properties": ["author"], "tracker_script_configuration": {"outbound_links": true},
                     "goals": [{"event_name": "Signup", "page_path": null, "display_name": "Signup",
                                "custom_props": {}, "currency": null, "scroll_threshold": -1}],
-                    "shared_links": ["Friends"], "guests": [{"email": "user@example.com", "role": "editor",
+                    "shared_links": ["Friends", {"name": "Private", "password": "s3cret"}],
+                    "guests": [{"email": "user@example.com", "role": "editor",
                     "status": "accepted"}], "domain_changed_from": "old.test", "domain_changed_seconds_ago": 0}],
          "keys": [{"key": "alice-key", "user": "alice@example.com", "scopes": ["sites:provision:*"],
                    "team": "Acme", "label": "alice"}]}
@@ -77,11 +88,13 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     the API's rules; a malformed seed is refused with 400 and changes nothing.
     -> ``{"teams": [{"id", "name"}], "sites": [domains], "users": [emails], "keys": [labels]}``
 ``GET /_emulator/requests`` / ``DELETE /_emulator/requests``
-    The log of API requests, oldest first: ``[{"id", "time", "method", "path", "query": {..}, "body",
-    "status", "key", "fault", "headers": {"accept", "content-type", "user-agent"}}]``. ``body`` is the
-    parsed JSON or form body, the raw text, or null. ``key`` is a label, never the key: ``main``,
-    ``key1``.., ``team-key1``.., a seeded label, ``none`` (no Bearer header) or ``unknown``.
-    The Authorization header is never recorded. ``status`` is null for a reset connection; ``time`` is epoch
+    The log of API requests, oldest first: ``[{"id", "time", "method", "path", "api", "query": {..}, "body",
+    "status", "key", "fault", "headers": {"accept", "content-type", "user-agent"}}]``. ``api`` is ``"sites"``
+    (paths under ``/api/v1/sites``), ``"plugins"`` (under ``/api/plugins``) or null. ``body`` is the parsed JSON or
+    form body, the raw text, or null. ``key`` is a label, never the credential. Sites and other paths: ``main``,
+    ``key1``.., ``team-key1``.., a seeded label, ``none`` (no Bearer header) or ``unknown``. Plugins API paths: the
+    token's label (``plugin-token1``..), ``none`` (no single Basic header) or ``unknown`` (no such token).
+    The Authorization header (Bearer or Basic) is never recorded. ``status`` is null for a reset connection; ``time`` is epoch
     seconds on the emulator's clock.
 ``POST /_emulator/faults`` / ``GET /_emulator/faults`` / ``DELETE /_emulator/faults``
     ``{"method": "PUT", "path": "/api/v1/sites/goals" | "path_prefix": "/api/v1/sites" | "path_regex": "...",
@@ -92,7 +105,8 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     matching fault wins. ``delay`` waits before answering. With ``status`` (or ``body``/``json``) the canned
     response is sent (status 200 by default, an empty body without ``body``/``json``); with
     ``reset_connection`` the socket is closed with a TCP reset; either way the state is not touched.
-    A fault with only ``delay`` delays, then handles the request normally, like a slow server.
+    A fault with only ``delay`` delays, then handles the request normally, like a slow server. Faults match
+    Plugins API paths (``/api/plugins/v1/...``) like any other.
     Requests answered by a fault (canned response or reset) are logged with ``"fault": true``; a delay-only fault
     is logged as the normal request it becomes. POST -> ``{"id": n}``; GET -> the pending faults;
     DELETE -> ``{"ok": true}``.
@@ -102,8 +116,26 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
 ``GET /_emulator/clock`` / ``POST /_emulator/clock``
     ``{"advance": seconds}`` adds to the clock offset, ``{"offset": seconds}`` sets it.
     -> ``{"offset": seconds, "now": epoch seconds}``. The offset moves rate windows and the 72 h rename grace.
+``POST /_emulator/plugin-tokens`` / ``GET /_emulator/plugin-tokens`` / ``DELETE /_emulator/plugin-tokens``
+    The real server makes Plugins API tokens only in its dashboard. POST ``{"domain": "<site>", "description":
+    "<text>", "token": "<raw, optional>"}`` makes one for that site (current or pending old domain; description
+    default "Ansible") -> ``{"token": "<raw token>"}``: the only place the raw value ever appears. Without
+    ``token`` it is ``plausible-plugin-<40 base64 characters>`` (``plausible-plugin-selfhost-...`` in Community
+    Edition mode); any given string works too, as the server checks only the hash. Tokens are stored as the
+    server stores them: SHA-256 and the last 4 characters (``hint``). GET -> ``[{"id", "label", "domain",
+    "description", "hint", "inserted_at", "last_used_at"}]`` (oldest first; ``last_used_at`` is refreshed by
+    authenticated requests, at most every 5 minutes). DELETE revokes ``{"id": "<id>"}``, ``{"token": "<raw>"}`` or
+    every token of ``{"domain": "<site>"}`` -> ``{"revoked": n}``. Deleting a site deletes its tokens; reset
+    clears them all.
 
-Outside ``/api/v1/sites`` (and for every Sites API path in Community Edition mode) the server answers like
+Plugins API (``plugins_api.py``): every route of ``plausible-plugins-api.md`` §6 with HTTP Basic tokens (the
+password, or the whole decoded text without a colon), on both editions; the funnel routes only in hosted mode.
+``GET /api/plugins/spec/openapi`` answers a small OpenAPI document (paths, operation ids, security scheme; no
+schemas) without authentication. Hosted mode gates features by the site team's features (``custom_props`` for
+properties, ``revenue_goals`` for revenue goals and funnels); Community Edition mode never answers 402, refuses
+revenue goals with 422 and reports every capability but ``SitesAPI`` and ``SSO``. No rate limit applies.
+
+Outside those two APIs (and for every Sites API path in Community Edition mode) the server answers like
 Phoenix's router: a GET reaches the HTML dashboard catch-all (404 page, 406 for a JSON-only Accept, 302 to
 /register without a user), other methods get the generic 404 (JSON ``{"status", "message"}`` or HTML).
 
@@ -111,7 +143,13 @@ Known simplifications: valid time zones are the IANA names of ``zoneinfo`` plus 
 (no Timex offsets or POSIX strings); currency codes are a fixed ISO 4217 list; string lengths count code
 points, not graphemes; a non-string ``site_id`` names no site (the real plug crashes); the goal limit is
 checked after the find step and reported alone; SSO users, member limits and the "Something went wrong"
-fallbacks are not modelled.
+fallbacks are not modelled. Plugins API: a 422 for a body that fits no ``oneOf`` alternative (goals, custom
+properties) lists only the errors of the shape the body names (by ``goal_type``, ``goals``, ``custom_props``),
+where the server lists every alternative's errors and a "Failed to cast value to one of" entry; JSON pointers of
+schema errors are the emulator's choice where the API file gives none; hosted capabilities map the emulator's
+team features onto the 10 flags (``Funnels``, ``RevenueGoals``, ``SiteSegments`` follow ``revenue_goals``;
+``SSO`` and ``ConsolidatedView`` are false); ``/api/plugins/spec/swagger-ui`` is not served; funnels follow the
+upstream controller and view but not its full validation.
 """
 
 from __future__ import annotations
@@ -702,7 +740,7 @@ def seconds(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Emulator of the Plausible Sites API.')
+    parser = argparse.ArgumentParser(description='Emulator of the Plausible Sites API and Plugins API.')
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=0)
     parser.add_argument('--api-key', required=True)

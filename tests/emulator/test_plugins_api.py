@@ -364,6 +364,10 @@ def test_p25_shared_link_get_or_create_ignores_the_password(client):
     stored = {link['name']: link for link in client.site_state('example.com')['shared_links']}
     assert stored['Plain']['password_protected'] is False and stored['Secret']['password_protected'] is True
     assert 's3cret' not in json.dumps(client.state())
+    client.seed(sites=[{'domain': 'seeded.example', 'shared_links': ['Open', {'name': 'Closed', 'password': 'x'}]}])
+    seeded = client.plugins('GET', '/shared_links', client.plugin_token('seeded.example')).json()['shared_links']
+    assert [(entry['shared_link']['name'], entry['shared_link']['password_protected']) for entry in seeded] == [
+        ('Closed', True), ('Open', False)]
 
 
 def test_p26_shared_link_body_required(client):
