@@ -6,6 +6,7 @@ Expected messages are spelled out here from the spec, never imported from the se
 server makes a test fail.
 """
 
+import base64
 import math
 import time
 
@@ -40,6 +41,21 @@ TAKEN = ("domain: This domain cannot be registered. Perhaps one of your colleagu
 HOURLY_600 = 'Too many API requests. The limit is 600 per hour. Please contact us to request more capacity.'
 BURST_60 = 'Too many API requests in a short period of time. The limit is 60 per 10 seconds. Please throttle your requests.'
 
+PLUGINS = '/api/plugins/v1'
+UNAUTHORIZED = {'errors': [{'detail': 'Plugins API: unauthorized'}]}
+RESOURCE_NOT_FOUND = {'errors': [{'detail': 'Plugins API: resource not found'}]}
+CRASH_HOSTED = {'errors': [{'detail': 'Internal server error, please try again. If the problem persists please contact '
+                                      'support@plausible.io'}]}
+CRASH_CE = {'errors': [{'detail': 'Internal server error, please try again. '}]}
+GENERIC_404 = {'status': 404, 'message': 'Not Found'}
+GENERIC_406 = {'status': 406, 'message': 'Not Acceptable'}
+
+
+def basic(token, user='Ansible'):
+    """An HTTP Basic Authorization header value with the token as password (or alone when ``user`` is None)."""
+    credentials = token if user is None else f'{user}:{token}'
+    return 'Basic ' + base64.b64encode(credentials.encode()).decode()
+
 
 class Client:
     """Talks to one emulator over real HTTP, on a keep-alive session."""
@@ -65,6 +81,16 @@ class Client:
 
     def delete(self, path, **kwargs):
         return self.request('DELETE', path, **kwargs)
+
+    def plugins(self, method, path, token=None, headers=None, **kwargs):
+        """A Plugins API request (``path`` below /api/plugins/v1) with the token as Basic password, if given."""
+        headers = dict(headers or {})
+        if token is not None:
+            headers.setdefault('Authorization', basic(token))
+        return self.request(method, PLUGINS + path, key=None, headers=headers, **kwargs)
+
+    def plugin_token(self, domain, description='Ansible', **fields):
+        return self.control('POST', 'plugin-tokens', dict(fields, domain=domain, description=description))['token']
 
     def control(self, method, path, body=None):
         response = self.session.request(method, self.base_url + '/_emulator/' + path, json=body, timeout=10)
@@ -117,6 +143,23 @@ def assert_error(response, status, message):
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers['Content-Type'].startswith('application/json')
     assert response.json() == {'error': message}
+
+
+def assert_plugins(response, status, body=None):
+    """A Plugins API answer: the status, and the exact JSON body (or an empty body for 204)."""
+    assert response.status_code == status, (response.status_code, response.text)
+    if status == 204:
+        assert response.content == b''
+        return None
+    assert response.headers['Content-Type'].startswith('application/json')
+    if body is not None:
+        assert response.json() == body
+    return response.json()
+
+
+def invalid(pointer, detail):
+    """One schema validation entry (OpenApiSpex's JsonRenderErrorV2)."""
+    return {'title': 'Invalid value', 'source': {'pointer': pointer}, 'detail': detail}
 
 
 def assert_ok(response):

@@ -75,7 +75,8 @@ def test_state_shape(client):
                                  'event_name': 'Purchase', 'page_path': None, 'scroll_threshold': -1,
                                  'custom_props': {'a': 'b'}, 'currency': 'USD'}
     assert goals['/docs']['goal_type'] == 'scroll' and goals['/docs']['scroll_threshold'] == 25
-    assert site['shared_links'] == [{'name': 'Friends', 'slug': link['url'].rsplit('=', 1)[1], 'url': link['url']}]
+    assert site['shared_links'] == [{'id': site['shared_links'][0]['id'], 'name': 'Friends', 'slug': link['url'].rsplit('=', 1)[1],
+                                     'url': link['url'], 'password_protected': False}]
     assert site['guests'] == [{'email': 'g@example.com', 'role': 'editor', 'status': 'invited'}]
 
 

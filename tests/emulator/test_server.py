@@ -876,7 +876,8 @@ def test_53_shared_link_find_or_create(client):
     assert assert_ok(client.put('/api/v1/sites/shared-links', json={'site_id': 'example.com/blog', 'name': 'WordPress'})) == link
     other = assert_ok(client.put('/api/v1/sites/shared-links', json={'site_id': 'example.com/blog', 'name': 'wordpress'}))
     assert other['url'] != link['url']
-    assert client.site_state('example.com/blog')['shared_links'][0] == {'name': 'WordPress', 'slug': match.group(1), 'url': link['url']}
+    stored = client.site_state('example.com/blog')['shared_links'][0]
+    assert stored == {'id': stored['id'], 'name': 'WordPress', 'slug': match.group(1), 'url': link['url'], 'password_protected': False}
 
 
 def test_54_shared_link_errors(client):
