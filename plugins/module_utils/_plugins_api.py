@@ -162,13 +162,11 @@ class PluginsApi:
 
     def add_custom_properties(self, names):
         """Enable keys; the answer is the site's whole list after the change, the given keys first."""
-        answer = self.request('PUT', '/custom_props', body=dict(custom_props=[dict(custom_prop=dict(key=name))
-                                                                               for name in names]))
+        answer = self.request('PUT', '/custom_props', body=_custom_props(names))
         return [item['custom_prop']['key'] for item in answer['custom_props']]
 
     def delete_custom_properties(self, names):
-        self.request('DELETE', '/custom_props', body=dict(custom_props=[dict(custom_prop=dict(key=name))
-                                                                         for name in names]))
+        self.request('DELETE', '/custom_props', body=_custom_props(names))
 
     # -- tracker script configuration ------------------------------------------------------------------------------
 
@@ -179,6 +177,10 @@ class PluginsApi:
         # installation_type is required by the schema even for a partial update.
         answer = self.request('PUT', '/tracker_script_configuration', body=dict(tracker_script_configuration=changes))
         return answer['tracker_script_configuration']
+
+
+def _custom_props(names):
+    return dict(custom_props=[dict(custom_prop=dict(key=name)) for name in names])
 
 
 def _goal_from_plugins(item):
