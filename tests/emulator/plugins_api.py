@@ -16,8 +16,9 @@ import urllib.parse
 from typing import NamedTuple
 
 from .model import (INSTALLATION_TYPES, INTEGER_RE, INTERNAL_PROPS, MAX_CUSTOM_PROPS, MAX_GOAL_CUSTOM_PROPS,
-                    MAX_PROP_KEY_LENGTH, MIN_FUNNEL_STEPS, MSG_GOAL_LIMIT, RESERVED_EVENT_NAMES, VARCHAR_LENGTH, GoalLimitReached, GoalLookupError, SharedLink,
-                    default_tracker_config, goal_changeset, hash_password, nanoid, shared_link_url)
+                    MAX_PROP_KEY_LENGTH, MIN_FUNNEL_STEPS, MSG_GOAL_LIMIT, RESERVED_EVENT_NAMES, VARCHAR_LENGTH,
+                    GoalLimitReached, GoalLookupError, SharedLink, default_tracker_config, goal_changeset, hash_password,
+                    nanoid, shared_link_url)
 from .phoenix import InvalidCursor, Response, cursor_page, json_response, match_pattern, negotiate, render_error_view
 
 PREFIX = ('api', 'plugins', 'v1')
@@ -46,7 +47,7 @@ class Route(NamedTuple):
     method: str
     pattern: tuple
     action: str
-    operation_id: str
+    operation_id: str  # the server's where the API file names one (GetOrCreate, DeleteBulk, ...), else the emulator's
     authenticated: bool = True
     hosted_only: bool = False  # the funnel routes live in extra/lib (hosted and Enterprise builds)
 

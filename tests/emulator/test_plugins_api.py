@@ -224,6 +224,14 @@ def test_p14_capabilities_with_a_token(client):
                     'features': {name: name not in ('SitesAPI', 'SSO') for name in FEATURES}}
 
 
+def test_p14_hosted_flags_follow_the_team_features(client):
+    client.seed(teams=[{'name': 'Growth', 'features': ['stats_api', 'shared_links']}])
+    token = make_site(client, team='Growth')
+    assert client.plugins('GET', '/capabilities', token).json()['features'] == {
+        'Props': False, 'SharedLinks': True, 'Funnels': False, 'Goals': True, 'RevenueGoals': False, 'SiteSegments': False,
+        'SitesAPI': False, 'StatsAPI': True, 'SSO': False, 'ConsolidatedView': False}
+
+
 def test_p14_data_domain_is_the_current_domain(client):
     client.create_site('old.example')
     token = client.plugin_token('old.example')
@@ -251,6 +259,13 @@ def test_p16_schema_and_domain_failure_shapes(client):
         {'detail': 'custom_props: key length is 1..300 characters'},
         {'detail': "event_name: The event name 'engagement' is reserved and cannot be used as a goal"},
         {'detail': 'page_path: this field is required and must start with a /'}]})
+
+
+def test_p16_a_body_without_json_content_type_is_not_read(client):
+    token = make_site(client)
+    response = client.plugins('PUT', '/shared_links', token, data=json.dumps({'shared_link': {'name': 'Friends'}}),
+                              headers={'Content-Type': 'text/plain'})
+    assert_plugins(response, 422, {'errors': [invalid('/shared_link', 'Missing field: shared_link')]})
 
 
 @pytest.mark.parametrize('method, path', [('GET', '/shared_links/abc'), ('GET', '/goals/abc'), ('DELETE', '/goals/abc')])
@@ -698,7 +713,14 @@ def test_control_token_creation_listing_and_storage(client):
     dump = json.dumps(listed) + json.dumps(client.state())
     assert hosted_token not in dump and ce_token not in dump
     assert_plugins(client.plugins('GET', '/goals', hosted_token), 200)
-    assert isinstance(client.control('GET', 'plugin-tokens')[1]['last_used_at'], float)
+    used = client.control('GET', 'plugin-tokens')[1]['last_used_at']
+    assert isinstance(used, float)
+    client.control('POST', 'clock', {'advance': 299})
+    client.plugins('GET', '/goals', hosted_token)
+    assert client.control('GET', 'plugin-tokens')[1]['last_used_at'] == used  # refreshed at most every 5 minutes
+    client.control('POST', 'clock', {'advance': 2})
+    client.plugins('GET', '/goals', hosted_token)
+    assert client.control('GET', 'plugin-tokens')[1]['last_used_at'] > used + 300
 
 
 @pytest.mark.parametrize('body', [{'domain': 'nowhere.example'}, {}, {'domain': 'example.com', 'description': ''},
