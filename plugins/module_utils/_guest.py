@@ -77,14 +77,14 @@ class GuestResource:
 
     def update(self, current, wanted):
         self.delete(current)
+        removed = 'Guest %s was removed from %s to be invited again, but the invitation failed: ' % (self.email, self.domain)
         try:
             return self.create(wanted)
-        except (PlausibleError, ResourceError) as exc:
-            note = 'Guest %s was removed from %s to be invited again, but the invitation failed: ' % (self.email, self.domain)
-            if isinstance(exc, PlausibleError):
-                exc.message = note + exc.message
-                raise
-            raise ResourceError(note + str(exc))
+        except PlausibleError as exc:
+            exc.message = removed + exc.message
+            raise
+        except ResourceError as exc:
+            raise ResourceError(removed + str(exc))
 
     def delete(self, current):
         self.client.delete_guest(self.domain, self.email)
