@@ -4,8 +4,8 @@
 #   create   the real run: the server's sites, goals and links; requests sent once for the whole play
 #   rerun    again (with -v): PLAY RECAP changed=0, no write but the shared links' find-or-create
 #   recheck  --check on the complete server: changed=0, reads only
-#   serial   again with serial: 1 (three batches): changed=0, and the requests of one run, not three
-#   twice    the role in two plays of one playbook: the second play sends its requests again
+#   serial   the README's pattern for serial plays: the role in a first play, a play with serial: 1 reading its
+#            result from hostvars: changed=0, and the requests of one re-run for all three batches
 #   bad input: wrong shapes fail before any request, with a message that names the input
 # and no output of any phase contains the API key.
 #
@@ -68,13 +68,9 @@ phase rerun -v
 phase recheck --check
 [ "$(changed recheck)" = 0 ] || fail "check mode on the complete server predicted changed=$(changed recheck)"
 
-phase rerun -e role_onboard_serial=1
-[ "$(changed rerun)" = 0 ] || fail "the re-run with serial: 1 reported changed=$(changed rerun)"
-grep -q 'skipping: \[web3\]' "$work/rerun.log" || fail "with serial: 1 the API task did not reuse the first batch's result"
-
 control DELETE /_emulator/requests >/dev/null
-play twice twice.yml || fail "phase twice failed (output above)"
-[ "$(changed twice)" = 0 ] || fail "two plays reported changed=$(changed twice)"
+play serial serial.yml || fail "phase serial failed (output above)"
+[ "$(changed serial)" = 0 ] || fail "the serial pattern reported changed=$(changed serial)"
 
 # Wrong input fails before any request is sent, with a message that names it.
 bad_input() {  # NAME EXPECTED-MESSAGE EXTRA-VARS-JSON
