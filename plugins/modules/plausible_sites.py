@@ -177,8 +177,8 @@ options:
   purge_goals:
     description:
       - Delete, on each listed site, the goals that O(sites[].goals) does not declare (matched by type and event name or
-        page path). Goals the server makes for a tracker option that is on (V(404), V(Outbound Link: Click),
-        V(File Download), V(Form: Submission)) are kept.
+        page path). Goals the server makes for a tracker option that is on (404 pages, outbound links, file
+        downloads, form submissions) are kept.
       - Sites not listed in O(sites) are never touched.
     type: bool
     default: false
