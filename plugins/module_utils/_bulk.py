@@ -181,8 +181,9 @@ class SitePlan:
         entry = dict(site=outcome.after, purged={})
         changed = outcome.changed
         for kind in self.kinds:
-            kind_changed, entry[kind.name], before[kind.name], after[kind.name], purged = self._ensure_kind(
-                kind, site_is_new, outcome.after, check_mode)
+            kind_changed, before[kind.name], after[kind.name], purged = self._ensure_kind(kind, site_is_new, outcome.after,
+                                                                                          check_mode)
+            entry[kind.name] = after[kind.name]
             if kind.purge:
                 entry['purged'][kind.name] = purged
             changed = changed or kind_changed
@@ -198,14 +199,15 @@ class SitePlan:
 
     @staticmethod
     def _ensure_kind(kind, site_is_new, site, check_mode):
-        """Purge what the listing has and the task does not declare, then ensure what it declares.
+        """Purge what the listing has and the task does not declare, then ensure what it declares; returns (changed,
+        before, after, purged), the objects of this kind before and after (in the task's order) and those purged.
 
         Purging first frees what the declared objects may need: a goal's display name, room under the 300 properties.
         A kind that is neither declared nor purged costs nothing; a new site has nothing to list.
         """
-        changed, results, before, after, purged = False, [], [], [], []
+        changed, before, after, purged = False, [], [], []
         if not kind.declared and not kind.purge:
-            return changed, results, before, after, purged
+            return changed, before, after, purged
         known = [] if site_is_new else kind.listing()
         if kind.purge:
             for resource in kind.to_purge(known, site):
@@ -224,5 +226,4 @@ class SitePlan:
             if outcome.before is not None:
                 before.append(kind.show(outcome.before))
             after.append(kind.show(outcome.after))
-            results.append(kind.show(outcome.after))
-        return changed, results, before, after, purged
+        return changed, before, after, purged
