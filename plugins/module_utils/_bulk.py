@@ -181,8 +181,8 @@ class SitePlan:
         entry = dict(site=outcome.after, purged={})
         changed = outcome.changed
         for kind in self.kinds:
-            kind_changed, before[kind.name], after[kind.name], purged = self._ensure_kind(kind, site_is_new, outcome.after,
-                                                                                          check_mode)
+            kind_changed, before[kind.name], after[kind.name], purged = self._ensure_kind(
+                kind, site_is_new, outcome.after, check_mode)
             entry[kind.name] = after[kind.name]
             if kind.purge:
                 entry['purged'][kind.name] = purged
