@@ -99,7 +99,7 @@ class AccountExport:
         if self.team_id and self.team_id not in [team['id'] for team in teams]:
             raise ResourceError(
                 'team_id: %s is not a team this API key can list sites of (its teams: %s); Plausible would ignore it '
-                'and list every site, so nothing more was read' % (self.team_id, ', '.join('%s %s' % (t['id'], t['name']) for t in teams) or 'none'))
+                'and list every site, so nothing more was read' % (self.team_id, ', '.join('%s (%s)' % (t['id'], t['name']) for t in teams) or 'none'))
         if self.domain is not None:
             site = self.client.get_site(self.domain)
             found = [] if site is None else [site]
