@@ -65,7 +65,7 @@ notes:
     links unchanged).
   - A revenue goal's currency cannot be read through the API, so goals come without C(currency). The role finds existing
     goals by event name and does not compare the currency, so this does not matter for a site that exists.
-  - The entries are minimal: a goal's C(display_name) appears only where it differs from Plausible's default (the event name,
+  - The entries are minimal. A goal's C(display_name) appears only where it differs from Plausible's default (the event name,
     or C(Visit) and the page path), and an unset C(installation_type) is left out.
   - Sites are sorted by domain, goals by creation, custom properties and guests by name, so that a later export of an
     unchanged account gives the same file.
