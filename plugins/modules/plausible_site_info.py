@@ -67,6 +67,8 @@ notes:
     goals by event name and does not compare the currency, so this does not matter for a site that exists.
   - The entries are minimal. A goal's C(display_name) appears only where it differs from Plausible's default (the event name,
     or C(Visit) and the page path), and an unset C(installation_type) is left out.
+  - A large account may need more than Plausible's 600 requests an hour; for example 250 sites with V(tracker), V(goals) and
+    V(guests) in O(include) cost 753 requests. Set O(rate_limit_wait=3600) to let the module wait for the next hour instead of failing.
   - Sites are sorted by domain, goals by creation, custom properties and guests by name, so that a later export of an
     unchanged account gives the same file.
 seealso:
