@@ -46,9 +46,9 @@ for request in json.load(sys.stdin):
 no_write() {  # NAME: the request log since NAME started holds reads only, and at least one
     local log
     log=$(requests)
-    echo "$log" | sed 's/^/    /'
+    echo "$log"
     [ -n "$log" ] || fail "$1 sent no request at all"
-    if echo "$log" | grep -v '^GET '; then fail "$1 sent the writes above"; fi
+    if grep -v '^GET ' <<<"$log"; then fail "$1 sent the writes above"; fi
 }
 
 control POST /_emulator/reset >/dev/null
