@@ -90,33 +90,36 @@ class AccountExport:
         self.domain = None if params.get('domain') is None else _rules.normalize_domain(params['domain'])
         self.team_id = check_team_id(params.get('team_id'))
         self.include = set(params.get('include') or [])
-        self.skipped_goals = []
-        self.trackers = {}
 
     def run(self):
-        result = dict(changed=False)
         teams = self.client.list_teams() if 'teams' in self.include or self.team_id else None
         if self.team_id and self.team_id not in [team['id'] for team in teams]:
-            raise ResourceError(
-                'team_id: %s is not a team this API key can list sites of (its teams: %s); Plausible would ignore it '
-                'and list every site, so nothing more was read' % (self.team_id, ', '.join('%s (%s)' % (t['id'], t['name']) for t in teams) or 'none'))
+            known = ', '.join('%s (%s)' % (team['id'], team['name']) for team in teams) or 'none'
+            raise ResourceError('team_id: %s is not a team this API key can list sites of (its teams: %s); Plausible '
+                                'would ignore it and list every site, so nothing more was read' % (self.team_id, known))
         if self.domain is not None:
             site = self.client.get_site(self.domain)
             found = [] if site is None else [site]
         else:
             found = self.client.list_sites(self.team_id)
-        sites = [entry for entry in (self._entry(site) for site in found) if entry is not None]
-        result['sites'] = sorted(sites, key=lambda entry: entry['domain'])
+        sites, trackers, skipped_goals = [], {}, []
+        for site in found:
+            read = self._read_or_none(site)
+            if read is not None:
+                entry, trackers[entry['domain']], skipped = read
+                sites.append(entry)
+                skipped_goals.extend(skipped)
+        result = dict(changed=False, sites=sorted(sites, key=lambda entry: entry['domain']))
         if 'teams' in self.include:
             result['teams'] = teams
         if 'tracker' in self.include:
-            result['trackers'] = self.trackers
+            result['trackers'] = trackers
         if 'goals' in self.include:
-            result['skipped_goals'] = self.skipped_goals
+            result['skipped_goals'] = skipped_goals
         return result
 
-    def _entry(self, site):
-        """One site's entry, or None when the site disappeared between the listing and its own reads."""
+    def _read_or_none(self, site):
+        """``_read``, or None when the site disappeared between the listing and its own reads."""
         try:
             return self._read(site)
         except PlausibleError as exc:
@@ -125,23 +128,23 @@ class AccountExport:
             raise
 
     def _read(self, site):
+        """One site's entry, its tracker URL and snippet (or None), and the goals the entry leaves out."""
         domain = site['domain']
         if 'tracker' in self.include and 'tracker_script_configuration' not in site:
             site = self.client.get_site(domain)  # the listing has only domain and timezone
             if site is None:
                 return None
-        entry = dict(domain=domain, timezone=site['timezone'])
+        entry, tracker, skipped = dict(domain=domain, timezone=site['timezone']), None, []
         if 'tracker' in self.include:
             entry['tracker_script_configuration'] = export_tracker_configuration(site['tracker_script_configuration'])
             url = tracker_script_url(self.client.base_url, site)
-            self.trackers[domain] = dict(tracker_script_url=url, snippet=snippet(url))
+            tracker = dict(tracker_script_url=url, snippet=snippet(url))
         if 'goals' in self.include:
             entry['goals'], skipped = split_goals(domain, self.client.list_goals(domain))
-            self.skipped_goals.extend(skipped)
         if 'custom_properties' in self.include:
             known = site.get('custom_properties')  # the site's GET carries them, unsorted
             entry['custom_properties'] = sorted(known) if known is not None else self.client.list_custom_properties(domain)
         if 'guests' in self.include:
             guests = self.client.list_guests(domain)
             entry['guests'] = sorted((dict(email=g['email'], role=g['role']) for g in guests), key=lambda g: g['email'])
-        return entry
+        return entry, tracker, skipped
