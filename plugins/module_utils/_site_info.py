@@ -7,9 +7,8 @@
 
 """Read an account and describe it in the shape of the role's ``plausible_sites`` entries, so it can be adopted.
 
-Only reads are sent. Every entry holds what the role can declare and nothing else, because the role's argument spec
-refuses unknown keys: what is output only (the tracker script URL and snippet) and goals the role cannot declare are
-returned beside ``sites``, never inside an entry.
+Only reads are sent. Every entry holds what the role can declare, plus the tracker script URL and snippet, which the
+role accepts and ignores. Goals the role cannot declare are returned beside ``sites``, never inside an entry.
 """
 
 from __future__ import annotations
@@ -102,18 +101,15 @@ class AccountExport:
             found = [] if site is None else [site]
         else:
             found = self.client.list_sites(self.team_id)
-        sites, trackers, skipped_goals = [], {}, []
+        sites, skipped_goals = [], []
         for site in found:
             read = self._read_or_none(site)
             if read is not None:
-                entry, trackers[entry['domain']], skipped = read
-                sites.append(entry)
-                skipped_goals.extend(skipped)
+                sites.append(read[0])
+                skipped_goals.extend(read[1])
         result = dict(changed=False, sites=sorted(sites, key=lambda entry: entry['domain']))
         if 'teams' in self.include:
             result['teams'] = teams
-        if 'tracker' in self.include:
-            result['trackers'] = trackers
         if 'goals' in self.include:
             result['skipped_goals'] = skipped_goals
         return result
@@ -128,17 +124,17 @@ class AccountExport:
             raise
 
     def _read(self, site):
-        """One site's entry, its tracker URL and snippet (or None), and the goals the entry leaves out."""
+        """One site's entry, and the goals it leaves out."""
         domain = site['domain']
         if 'tracker' in self.include and 'tracker_script_configuration' not in site:
             site = self.client.get_site(domain)  # the listing has only domain and timezone
             if site is None:
                 return None
-        entry, tracker, skipped = dict(domain=domain, timezone=site['timezone']), None, []
+        entry, skipped = dict(domain=domain, timezone=site['timezone']), []
         if 'tracker' in self.include:
             entry['tracker_script_configuration'] = export_tracker_configuration(site['tracker_script_configuration'])
-            url = tracker_script_url(self.client.base_url, site)
-            tracker = dict(tracker_script_url=url, snippet=snippet(url))
+            entry['tracker_script_url'] = tracker_script_url(self.client.base_url, site)
+            entry['snippet'] = snippet(entry['tracker_script_url'])
         if 'goals' in self.include:
             entry['goals'], skipped = split_goals(domain, self.client.list_goals(domain))
         if 'custom_properties' in self.include:
@@ -147,4 +143,4 @@ class AccountExport:
         if 'guests' in self.include:
             guests = self.client.list_guests(domain)
             entry['guests'] = sorted((dict(email=g['email'], role=g['role']) for g in guests), key=lambda g: g['email'])
-        return entry, tracker, skipped
+        return entry, skipped

@@ -48,8 +48,8 @@ options:
   include:
     description:
       - What to read besides each site's domain and time zone. Each kind costs one request per site (per 100 items).
-      - V(tracker) adds C(tracker_script_configuration) to each entry and its script URL and snippet to RV(trackers). The
-        listing has no tracker configuration, so each site is read with its own request (none more with O(domain)).
+      - V(tracker) adds C(tracker_script_configuration), C(tracker_script_url) and C(snippet). The listing has no tracker
+        configuration, so each site is read with its own request (none more with O(domain)).
       - V(goals) adds C(goals). Goals the role cannot declare go to RV(skipped_goals) instead, with a warning.
       - V(custom_properties) adds C(custom_properties), the names the site allows; free with V(tracker) or O(domain),
         whose read of the site carries them.
@@ -107,7 +107,7 @@ EXAMPLES = r"""
 
 - name: Show it
   ansible.builtin.debug:
-    msg: "{{ example.trackers['example.com'].snippet }}"
+    msg: "{{ example.sites[0].snippet }}"
 
 - name: List the teams, and the sites of one of them
   plausible.analytics.plausible_site_info:
@@ -119,7 +119,8 @@ EXAMPLES = r"""
 RETURN = r"""
 sites:
   description:
-    - The sites, sorted by domain, each an entry the role C(plausible.analytics.onboard) takes as it is in C(plausible_sites).
+    - The sites, sorted by domain, each an entry the role C(plausible.analytics.onboard) takes as it is in C(plausible_sites)
+      (the role ignores C(tracker_script_url) and C(snippet), which are outputs).
     - Only C(domain) and C(timezone) are always there; the other keys follow O(include).
     - An empty list when O(domain) names no site.
   returned: always
@@ -140,6 +141,16 @@ sites:
       type: dict
       sample: {outbound_links: true, file_downloads: false, track_404_pages: false, hash_based_routing: false,
                revenue_tracking: false, tagged_events: false, form_submissions: false, pageview_props: false}
+    tracker_script_url:
+      description: The URL of the site's tracking script.
+      returned: when O(include) has V(tracker)
+      type: str
+      sample: https://plausible.io/js/pa-1iQepzD1J73BaHey2csUp.js
+    snippet:
+      description: The HTML a web page embeds to load the tracking script.
+      returned: when O(include) has V(tracker)
+      type: str
+      sample: <!-- Privacy-friendly analytics by Plausible -->...
     goals:
       description:
         - The goals the role can declare, oldest first, each with C(goal_type), C(event_name) or C(page_path), and
@@ -160,16 +171,6 @@ sites:
       type: list
       elements: dict
       sample: [{email: client@example.org, role: viewer}]
-trackers:
-  description:
-    - Per domain, the site's C(tracker_script_url) and the C(snippet) a web page embeds. They are outputs, not inputs of the
-      role, so they are kept out of RV(sites).
-  returned: when O(include) has V(tracker)
-  type: dict
-  sample:
-    example.com:
-      tracker_script_url: https://plausible.io/js/pa-1iQepzD1J73BaHey2csUp.js
-      snippet: <!-- Privacy-friendly analytics by Plausible -->...
 skipped_goals:
   description:
     - The goals left out of RV(sites[].goals) because the role cannot declare them, each as the server returns it with the

@@ -85,10 +85,8 @@ def test_tracker_reads_each_site_and_brings_its_custom_properties_along(capsys):
         file_downloads=False, revenue_tracking=False, tagged_events=False, form_submissions=False, pageview_props=False)
     assert 'installation_type' not in result['sites'][0]['tracker_script_configuration']
     assert 'id' not in result['sites'][0]['tracker_script_configuration']
-    tracker = result['trackers']['b.example']
-    assert tracker['tracker_script_url'] == 'https://plausible.example/js/pa-abcdefghijklmnopqrstu.js'
-    assert tracker['tracker_script_url'] in tracker['snippet']
-    assert 'tracker_script_url' not in b_entry and 'snippet' not in b_entry
+    assert b_entry['tracker_script_url'] == 'https://plausible.example/js/pa-abcdefghijklmnopqrstu.js'
+    assert '<script async src="%s"></script>' % b_entry['tracker_script_url'] in b_entry['snippet']
 
 
 def test_custom_properties_and_guests_cost_one_request_per_site_each(capsys):
@@ -110,14 +108,14 @@ def test_one_domain_is_one_read_plus_one_per_listed_kind(capsys):
     assert paths(sent) == ['/example.com', '/goals', '/guests']
     entry = result['sites'][0]
     assert entry['custom_properties'] == ['author', 'plan'] and entry['goals'] == [] and entry['guests'] == []
-    assert set(result['trackers']) == {'example.com'}
+    assert entry['domain'] == 'example.com' and entry['snippet']
 
 
 def test_a_missing_domain_is_an_empty_list_not_a_failure(capsys):
     result, sent = run(capsys, dict(domain='missing.example', include=['goals', 'tracker']), NOT_FOUND)
     assert len(sent) == 1
     assert result['changed'] is False and 'failed' not in result
-    assert result['sites'] == [] and result['trackers'] == {} and result['skipped_goals'] == []
+    assert result['sites'] == [] and result['skipped_goals'] == []
 
 
 def test_goals_in_the_roles_shape_and_what_the_role_cannot_declare_is_set_aside(capsys):
