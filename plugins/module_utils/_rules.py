@@ -27,6 +27,9 @@ MAX_CUSTOM_PROPS = 3
 CUSTOM_PROP_KEY_MAX = 300
 CUSTOM_PROP_VALUE_MAX = 2000
 SHARED_LINK_NAME_MAX = 255
+MAX_SITE_CUSTOM_PROPERTIES = 300
+EMAIL_MAX_LENGTH = 254
+GUEST_ROLES = ('viewer', 'editor')
 RESERVED_SHARED_LINK_NAMES = ('WordPress - Shared Dashboard',)
 TRACKER_FLAGS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'file_downloads', 'revenue_tracking',
                  'tagged_events', 'form_submissions', 'pageview_props')
@@ -131,6 +134,39 @@ def check_shared_link_name(value):
         raise InputError('name: %r is reserved by Plausible; choose another one' % value)
     if len(value) > SHARED_LINK_NAME_MAX:
         raise InputError('name: must be at most %d characters (got %d)' % (SHARED_LINK_NAME_MAX, len(value)))
+    return value
+
+
+def normalize_property(value, option='property'):
+    """A custom property name as the server stores it: trimmed, 1..300 characters (§6.11, §8.5); ``/`` is fine."""
+    name = value.strip() if isinstance(value, str) else ''
+    if not name:
+        raise InputError("%s: can't be blank (the server trims the name; got %r)" % (option, value))
+    if len(name) > CUSTOM_PROP_KEY_MAX:
+        raise InputError('%s: must be at most %d characters after trimming (got %d)' % (option, CUSTOM_PROP_KEY_MAX, len(name)))
+    return name
+
+
+def check_email(value, option='email'):
+    """A deliberately simple rule, not RFC 5322: one ``@``, a non-empty local part, a domain with a dot inside it,
+    no whitespace, at most 254 characters. Compared exactly afterwards, as the server does."""
+    email = value if isinstance(value, str) else ''
+    local, _at, domain = email.partition('@')
+    problem = None
+    if not email or any(c.isspace() for c in email):
+        problem = 'must be non-empty and contain no whitespace'
+    elif len(email) > EMAIL_MAX_LENGTH:
+        problem = 'must be at most %d characters (got %d)' % (EMAIL_MAX_LENGTH, len(email))
+    elif email.count('@') != 1 or not local or '.' not in domain.strip('.'):
+        problem = 'must be one address like name@example.com (one @, a name before it, a domain with a dot after it)'
+    if problem:
+        raise InputError('%s: %s (got %r)' % (option, problem, value))
+    return email
+
+
+def check_guest_role(value, option='role'):
+    if value not in GUEST_ROLES:
+        raise InputError('%s: must be one of %s (got %r)' % (option, ', '.join(GUEST_ROLES), value))
     return value
 
 

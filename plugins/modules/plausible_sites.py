@@ -7,16 +7,23 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: plausible_sites
-short_description: Ensure many Plausible Analytics sites, with their goals and shared links, in one task
+short_description: Ensure many Plausible Analytics sites, with their goals, custom properties, guests and shared links
 version_added: 0.1.0
 description:
-  - Makes a list of sites match the task, each with its goals and shared links, in one module run and one HTTP session.
-  - Each object behaves exactly as with M(plausible.analytics.plausible_site), M(plausible.analytics.plausible_goal) and
-    M(plausible.analytics.plausible_shared_link), which it shares its code with. It only creates and updates; it never deletes a
-    site, and it deletes a goal only to re-create it when O(recreate_goals=true).
+  - Makes a list of sites match the task, each with its goals, custom properties, guests and shared links, in one module
+    run and one HTTP session.
+  - Each object behaves exactly as with M(plausible.analytics.plausible_site), M(plausible.analytics.plausible_goal),
+    M(plausible.analytics.plausible_custom_property), M(plausible.analytics.plausible_guest) and
+    M(plausible.analytics.plausible_shared_link), which it shares its code with. It never deletes a site. It deletes a
+    goal only to re-create it (O(recreate_goals=true)), a guest only to invite again (O(reinvite_guests=true)), and what
+    a listed site has but the task does not declare only when asked to purge (O(purge_goals), O(purge_custom_properties),
+    O(purge_guests)).
   - It spends as few requests as the API allows, because Plausible allows 600 an hour. Per existing site, a re-run sends
-    one read of the site, one listing of its goals, and one find-or-create per shared link. A new site costs one read, one
-    create, and one request per goal and per shared link.
+    one read of the site, one listing per kind (goals, custom properties, guests) that the site declares or purges, and
+    one find-or-create per shared link; nothing else. A new site costs one read, one create, and one request per goal,
+    custom property, guest and shared link (it has nothing to list).
+  - Entries exported by M(plausible.analytics.plausible_site_info) can be passed as they are; their output keys
+    O(sites[].tracker_script_url) and O(sites[].snippet) are ignored.
   - The role C(plausible.analytics.onboard) uses this module.
 author:
   - plausible.analytics contributors (@plausible-analytics-ansible)
@@ -29,11 +36,12 @@ attributes:
     support: full
     details:
       - In check mode nothing is written. New sites and goals are predicted without ids; shared links are not sent at all,
-        so their URLs are V(null).
+        so their URLs are V(null). What a purge would delete is listed in C(purged) of each site in RV(sites).
   diff_mode:
     support: full
     details:
-      - The diff shows sites and goals. Shared links cannot be listed, so they have no "before".
+      - The diff shows sites, goals, custom properties and guests, and what a purge deletes (in "before" only). Shared
+        links cannot be listed, so they have no "before".
 options:
   sites:
     description:
@@ -112,25 +120,93 @@ options:
           currency:
             description: Makes an event goal a revenue goal in this currency.
             type: str
+      custom_properties:
+        description:
+          - Names of custom properties to allow on the site, each as in M(plausible.analytics.plausible_custom_property)
+            (trimmed; 1 to 300 characters). A missing one is added; an existing one is never sent again (that would
+            move it to the front of the site's list).
+        type: list
+        elements: str
+        default: []
+      guests:
+        description:
+          - Guests to invite to the site, each as in M(plausible.analytics.plausible_guest), found by exact e-mail.
+          - An existing guest keeps its role; a different role fails the task unless O(reinvite_guests=true).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          email:
+            description: The guest's e-mail address.
+            type: str
+            required: true
+          role:
+            description: What the guest may do.
+            type: str
+            choices: [viewer, editor]
+            default: viewer
       shared_links:
         description:
           - Names of shared dashboard links to find or create. Their URLs grant read access to the dashboard.
         type: list
         elements: str
         default: []
+      tracker_script_url:
+        description:
+          - Ignored. An output of M(plausible.analytics.plausible_site_info), accepted so that its entries can be passed
+            as they are.
+        type: str
+      snippet:
+        description:
+          - Ignored. An output of M(plausible.analytics.plausible_site_info), accepted so that its entries can be passed
+            as they are.
+        type: str
   recreate_goals:
     description:
       - Delete and re-create a goal whose O(sites[].goals[].display_name) or O(sites[].goals[].custom_props) differ, as
         O(plausible.analytics.plausible_goal#module:recreate) does. Otherwise such a goal fails the task.
     type: bool
     default: false
+  reinvite_guests:
+    description:
+      - Remove and invite again a guest whose role differs from O(sites[].guests[].role), as
+        O(plausible.analytics.plausible_guest#module:reinvite) does (a new invitation e-mail; a guest who had accepted
+        must accept again). Otherwise such a guest fails the task.
+    type: bool
+    default: false
+  purge_goals:
+    description:
+      - Delete, on each listed site, the goals that O(sites[].goals) does not declare (matched by type and event name or
+        page path). Goals the server makes for a tracker option that is on (404 pages, outbound links, file
+        downloads, form submissions) are kept.
+      - Sites not listed in O(sites) are never touched.
+    type: bool
+    default: false
+  purge_custom_properties:
+    description:
+      - Delete, on each listed site, the custom properties that O(sites[].custom_properties) does not declare.
+    type: bool
+    default: false
+  purge_guests:
+    description:
+      - Remove, on each listed site, the guests and pending invitations that O(sites[].guests) does not declare. Team
+        members are not guests and are never touched.
+    type: bool
+    default: false
 notes:
   - Sites are handled one after the other. When one fails, the task fails with the site named in the message; the sites
     before it have been handled, and a re-run continues where it stopped.
+  - A purge deletes first, then creates what is missing, so that a deleted goal's display name or a deleted property's
+    place under the limit of 300 is free for what the task declares. A kind purged but not declared (for example
+    O(purge_guests=true) with no O(sites[].guests)) still costs one listing per existing site, to know what to delete;
+    a purge with nothing to delete costs no request more.
 seealso:
   - module: plausible.analytics.plausible_site
   - module: plausible.analytics.plausible_goal
+  - module: plausible.analytics.plausible_custom_property
+  - module: plausible.analytics.plausible_guest
   - module: plausible.analytics.plausible_shared_link
+  - module: plausible.analytics.plausible_site_info
 """
 
 EXAMPLES = r"""
@@ -147,8 +223,31 @@ EXAMPLES = r"""
             page_path: /pricing
         shared_links:
           - Client dashboard
+        custom_properties:
+          - author
+          - plan
+        guests:
+          - email: client@example.net
+            role: viewer
       - domain: example.org
   register: plausible
+
+- name: Make the goals, custom properties and guests of example.com exactly these, deleting any others
+  plausible.analytics.plausible_sites:
+    api_key: "{{ vault_plausible_api_key }}"
+    purge_goals: true
+    purge_custom_properties: true
+    purge_guests: true
+    sites:
+      - domain: example.com
+        goals:
+          - goal_type: event
+            event_name: Signup
+        custom_properties: [author]
+        guests:
+          - email: client@example.net
+  check_mode: true  # first see what would be deleted, in sites['example.com'].purged
+  register: preview
 
 - name: Show the snippet for example.com
   ansible.builtin.debug:
@@ -157,7 +256,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 sites:
-  description: Each site by its normalised domain.
+  description:
+    - Each site by its normalised domain, with the objects the task declares (C(goals), C(custom_properties), C(guests),
+      C(shared_links)) as they are after the run (or would be, in check mode).
+    - C(purged) holds, per kind purged (O(purge_goals), O(purge_custom_properties), O(purge_guests)), what was deleted
+      (or would be, in check mode); it is empty when no purge option is on.
   returned: always
   type: dict
   sample:
@@ -186,6 +289,22 @@ sites:
           event_name: Signup
           page_path: null
           custom_props: {}
+      custom_properties: [author, plan]
+      guests:
+        - email: client@example.net
+          role: viewer
+          status: invited
+      purged:
+        goals:
+          - id: 7
+            domain: example.com
+            display_name: Old campaign
+            goal_type: event
+            event_name: Old campaign
+            page_path: null
+            custom_props: {}
+        custom_properties: [legacy]
+        guests: []
       shared_links:
         Client dashboard: https://plausible.io/share/example.com?auth=f3kDa0p1vQ9xZ2mNbC7eR
       tracker_script_url: https://plausible.io/js/pa-1iQepzD1J73BaHey2csUp.js
@@ -197,76 +316,20 @@ notes:
   elements: str
 """
 
-from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ResourceError, ensure
+from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ResourceError
 from ansible_collections.plausible.analytics.plugins.module_utils._client import PlausibleError
-from ansible_collections.plausible.analytics.plugins.module_utils._goal import GoalResource
-from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import ensure_shared_link
-from ansible_collections.plausible.analytics.plugins.module_utils._site import SiteResource, TRACKER_OPTIONS
-from ansible_collections.plausible.analytics.plugins.module_utils._rules import InputError, check_shared_link_name
-
-GOAL_OPTIONS = dict(
-    goal_type=dict(type='str', required=True, choices=['event', 'page']),
-    event_name=dict(type='str'),
-    page_path=dict(type='str'),
-    display_name=dict(type='str'),
-    custom_props=dict(type='dict'),
-    currency=dict(type='str'),
-)
-
-
-class SitePlan:
-    """One entry of ``sites``, validated before anything is sent: the site, its goals and its shared link names."""
-
-    def __init__(self, module, spec):
-        client, check_mode = module.client, module.check_mode
-        self.site = SiteResource(client, spec)
-        self.goals = [GoalResource(client, dict(goal, domain=spec['domain'], recreate=module.params['recreate_goals']),
-                                   check_mode=check_mode, recreate_option='recreate_goals') for goal in spec['goals']]
-        self.links = [dict(domain=self.site.domain, name=check_shared_link_name(name)) for name in spec['shared_links']]
-
-    def ensure(self, client, check_mode, diff):
-        """The site, then its goals from one listing, then its shared links; returns (changed, entry, notes)."""
-        domain = self.site.domain
-        outcome = ensure(self.site, 'present', check_mode)
-        site_is_new = outcome.before is None
-        # A new site has no goals yet: skip the listing, each goal's find-or-create is enough.
-        known_goals = [] if site_is_new or not self.goals else client.list_goals(domain)
-        changed, notes, goals, links = outcome.changed, [], [], {}
-        diff['before'][domain] = dict(site=outcome.before, goals=[])
-        diff['after'][domain] = dict(site=outcome.after, goals=[])
-        for goal in self.goals:
-            goal.known_goals = known_goals
-            goal_outcome = ensure(goal, 'present', check_mode)
-            changed = changed or goal_outcome.changed
-            if goal_outcome.changed:
-                replaced = (goal_outcome.before or {}).get('id')
-                known_goals = [g for g in known_goals if g['id'] != replaced] + [goal_outcome.after]
-            goals.append(goal_outcome.after)
-            if goal_outcome.before is not None:
-                diff['before'][domain]['goals'].append(goal_outcome.before)
-            diff['after'][domain]['goals'].append(goal_outcome.after)
-        for link in self.links:
-            link_outcome = ensure_shared_link(client, link, check_mode, site_is_new)
-            changed = changed or link_outcome.changed
-            links[link['name']] = link_outcome.after['url']
-            notes.extend(link_outcome.notes)
-        entry = dict(changed=changed, site=outcome.after, goals=goals, shared_links=links, **self.site.extras(outcome.after))
-        return changed, entry, notes
+from ansible_collections.plausible.analytics.plugins.module_utils._bulk import SITE_OPTIONS, SitePlan
+from ansible_collections.plausible.analytics.plugins.module_utils._rules import InputError
 
 
 def main():
     module = PlausibleModule(argument_spec=dict(
-        sites=dict(type='list', elements='dict', required=True, options=dict(
-            domain=dict(type='str', required=True),
-            timezone=dict(type='str'),
-            team_id=dict(type='str'),
-            tracker_script_configuration=dict(type='dict', options=TRACKER_OPTIONS),
-            goals=dict(type='list', elements='dict', default=[], options=GOAL_OPTIONS,
-                       mutually_exclusive=[('event_name', 'page_path')],
-                       required_if=[('goal_type', 'event', ['event_name']), ('goal_type', 'page', ['page_path'])]),
-            shared_links=dict(type='list', elements='str', default=[], no_log=False),
-        )),
+        sites=dict(type='list', elements='dict', required=True, options=SITE_OPTIONS),
         recreate_goals=dict(type='bool', default=False),
+        reinvite_guests=dict(type='bool', default=False),
+        purge_goals=dict(type='bool', default=False),
+        purge_custom_properties=dict(type='bool', default=False),
+        purge_guests=dict(type='bool', default=False),
     ))
 
     def plan():

@@ -4,10 +4,12 @@
 """Request economy of the role plausible.analytics.onboard, against a hand-written ansible.builtin.uri playbook.
 
 Plausible allows 600 requests an hour and 60 per 10 seconds per account, so what counts is how many requests a
-run sends, above all a re-run that changes nothing. For N sites x G goals x L shared links this script starts the
-emulator (tests/emulator/server.py), runs tests/benchmark/role.yml (the role) and tests/benchmark/uri.yml (the same
-job with ansible.builtin.uri: GET each site, POST if 404, PUT each goal, PUT each link), each twice on the same
-server (a first run on an empty server, then an idempotent re-run), and prints from the emulator's request log:
+run sends, above all a re-run that changes nothing. For N sites x G goals x P custom properties x U guests x L shared
+links this script starts the emulator (tests/emulator/server.py), runs tests/benchmark/role.yml (the role, with
+purge on for goals, custom properties and guests unless --no-purge) and tests/benchmark/uri.yml (the same job with
+ansible.builtin.uri: GET each site, POST if 404, PUT each goal, property, guest and link; it cannot purge), each
+twice on the same server (a first run on an empty server, then an idempotent re-run), then the role once more
+without purge (a purge with nothing to delete must cost no request), and prints from the emulator's request log:
 requests, writes, writes other than the shared links' find-or-create, 429 answers, wall time, and the time the
 module spent waiting for the rate limit (from its warnings).
 
@@ -16,14 +18,17 @@ pacing shows. Before each run the emulator's clock moves on by one hour (by a mu
 stay aligned with the real clock the module paces by): every run starts with a fresh hourly and burst budget, as
 a run after a quiet hour would.
 
-Targets (printed beside the figures; a missed request-count target makes the exit status 1):
-  role, first run:  requests <= 2N + N*G + N*L
-  role, re-run:     requests <= 2N + N*L, and no write other than the shared links' find-or-create
+Targets (printed beside the figures; a missed request-count target makes the exit status 1), with K the number of
+kinds (goals, custom properties, guests) that the sites declare or purge:
+  role, first run:  requests <= 2N + N*(G + P + U + L)   (a new site is not listed)
+  role, re-run:     requests <= N*(1 + K) + N*L, and no write other than the shared links' find-or-create
+  role, re-run without purge: as many requests as with purge, less N per kind purged but not declared
   wall time:        role <= uri / 3 (reported; not an exit condition, it depends on the machine)
 
 Usage (from the repository root; ansible-playbook with ansible-core >= 2.19 and requests, e.g. from
 .venvs/demo, which `make demo` creates):
-  python3 tests/benchmark/benchmark.py [--sites 20] [--goals 5] [--links 1] [--limits both|real|raised]
+  python3 tests/benchmark/benchmark.py [--sites 20] [--goals 5] [--properties 2] [--guests 1] [--links 1]
+                                       [--no-purge] [--limits both|real|raised]
 """
 
 from __future__ import annotations
@@ -51,8 +56,8 @@ HOUR = 3600
 REAL = dict(burst_limit=60, burst_period=10, hourly_limit=600)
 RAISED = dict(burst_limit=1_000_000, burst_period=10, hourly_limit=1_000_000)
 WAIT = re.compile(r'(?:pausing|retrying in) ([0-9.]+) s')
-ROW_HEAD = '  %-15s %8s %7s %13s %5s %8s %9s %8s'
-ROW = '  %-15s %8d %7d %13d %5d %8.1f %9.1f %8d'
+ROW_HEAD = '  %-24s %8s %7s %13s %5s %8s %9s %8s'
+ROW = '  %-24s %8d %7d %13d %5d %8.1f %9.1f %8d'
 
 
 def describe(limits):
@@ -63,7 +68,10 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sites', '-n', type=int, default=20, help='N, the number of sites (default 20)')
     parser.add_argument('--goals', '-g', type=int, default=5, help='G, goals per site (default 5)')
+    parser.add_argument('--properties', '-p', type=int, default=2, help='P, custom properties per site (default 2)')
+    parser.add_argument('--guests', '-u', type=int, default=1, help='U, guests per site (default 1)')
     parser.add_argument('--links', '-l', type=int, default=1, help='L, shared links per site (default 1)')
+    parser.add_argument('--no-purge', action='store_true', help='run the role without its purge variables')
     parser.add_argument('--limits', choices=['both', 'real', 'raised'], default='both',
                         help='rate limits of the emulator (default both: real, then raised)')
     parser.add_argument('--ansible-playbook', default=None,
@@ -85,7 +93,7 @@ def find_ansible_playbook(given):
     return found
 
 
-def make_sites(n, g, l):
+def make_sites(n, g, p, u, l):
     sites = []
     for i in range(1, n + 1):
         goals = []
@@ -94,6 +102,8 @@ def make_sites(n, g, l):
             goals.append(dict(goal_type='event', event_name='Goal %d' % j) if j % 2 else
                          dict(goal_type='page', page_path='/goal-%d' % j))
         sites.append(dict(domain='site-%03d.bench.example' % i, timezone='Europe/Berlin', goals=goals,
+                          custom_properties=['prop_%d' % k for k in range(1, p + 1)],
+                          guests=[dict(email='guest-%d@bench.example' % k, role='viewer') for k in range(1, u + 1)],
                           shared_links=['Link %d' % k for k in range(1, l + 1)]))
     return sites
 
@@ -136,9 +146,10 @@ class Emulator:
                 self.proc.wait()
 
 
-def run_playbook(ansible_playbook, playbook, sites_file, env, log_path):
+def run_playbook(ansible_playbook, playbook, sites_file, extra, env, log_path):
     start = time.monotonic()
-    proc = subprocess.run([ansible_playbook, str(playbook), '-e', '@%s' % sites_file], env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.run([ansible_playbook, str(playbook), '-e', '@%s' % sites_file, '-e', json.dumps(extra)], env=env,
+                          stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     wall = time.monotonic() - start
     log_path.write_text(proc.stdout)
@@ -150,15 +161,16 @@ def run_playbook(ansible_playbook, playbook, sites_file, env, log_path):
     return wall, changed, waited
 
 
-def measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, tool, setting):
-    """A first run on an empty server and a re-run, each on a cleared log and a fresh rate budget."""
+def measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, tool, setting, runs):
+    """A first run on an empty server, then re-runs: ``runs`` is a list of (name, extra vars), each run on a cleared
+    log and a fresh rate budget."""
     emulator.control('POST', '/_emulator/reset')
     figures = []
-    for run in ('first run', 're-run'):
+    for run, extra in runs:
         emulator.control('POST', '/_emulator/clock', {'advance': HOUR})
         emulator.control('DELETE', '/_emulator/requests')
-        wall, changed, waited = run_playbook(ansible_playbook, playbook, sites_file, env,
-                                             workdir / ('%s-%s-%s.log' % (setting, tool, run.replace(' ', '-'))))
+        wall, changed, waited = run_playbook(ansible_playbook, playbook, sites_file, extra, env,
+                                             workdir / ('%s-%s-%s.log' % (setting, tool, re.sub(r'\W+', '-', run))))
         log = emulator.control('GET', '/_emulator/requests')
         writes = [r for r in log if r['method'] != 'GET']
         figures.append(dict(
@@ -171,16 +183,22 @@ def measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, tool
 
 def main():
     args = parse_args()
-    n, g, l = args.sites, args.goals, args.links
+    n, g, p, u, l, purge = args.sites, args.goals, args.properties, args.guests, args.links, not args.no_purge
     ansible_playbook = find_ansible_playbook(args.ansible_playbook)
     settings = {'both': [('real', REAL), ('raised', RAISED)], 'real': [('real', REAL)], 'raised': [('raised', RAISED)]}[args.limits]
-    first_target, rerun_target = 2 * n + n * g + n * l, 2 * n + n * l
+    declared = sum(1 for count in (g, p, u) if count)
+    kinds = 3 if purge else declared
+    first_target, rerun_target = 2 * n + n * (g + p + u + l), n * (1 + kinds) + n * l
+    purge_only = n * (kinds - declared)  # the listings of kinds purged but not declared
+    role_runs = [('first run', dict(bench_purge=purge)), ('re-run', dict(bench_purge=purge)),
+                 ('re-run, no purge', dict(bench_purge=False))]
+    uri_runs = [('first run', {}), ('re-run', {})]
 
     workdir = Path(tempfile.mkdtemp(prefix='plausible-benchmark.'))
     (workdir / 'collections' / 'ansible_collections' / 'plausible').mkdir(parents=True)
     (workdir / 'collections' / 'ansible_collections' / 'plausible' / 'analytics').symlink_to(REPO)
     sites_file = workdir / 'sites.json'
-    sites_file.write_text(json.dumps({'bench_sites': make_sites(n, g, l)}))
+    sites_file.write_text(json.dumps({'bench_sites': make_sites(n, g, p, u, l)}))
     version = subprocess.run([ansible_playbook, '--version'], stdout=subprocess.PIPE, text=True, check=True).stdout.split('\n')[0]
 
     load = os.getloadavg()[0]
@@ -195,8 +213,8 @@ def main():
             emulator.control('POST', '/_emulator/config', limits)
             print('... limits %s: %s' % (name, describe(limits)), flush=True)
             figures = []
-            for label, playbook in (('role', HERE / 'role.yml'), ('uri', HERE / 'uri.yml')):
-                figures += measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, label, name)
+            for label, playbook, runs in (('role', HERE / 'role.yml', role_runs), ('uri', HERE / 'uri.yml', uri_runs)):
+                figures += measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, label, name, runs)
             results[name] = figures
     finally:
         emulator.stop()
@@ -205,7 +223,8 @@ def main():
     machine = '%s, %d CPUs (load average %.1f at the start), %s, Python %s, %s' % (
         platform.node(), os.cpu_count() or 0, load, platform.platform(), platform.python_version(), version)
     print()
-    print('Benchmark: N=%d sites x G=%d goals x L=%d shared links' % (n, g, l))
+    print('Benchmark: N=%d sites x G=%d goals x P=%d custom properties x U=%d guests x L=%d shared links, purge %s'
+          % (n, g, p, u, l, 'on' if purge else 'off'))
     print('Machine: %s' % machine)
     print('Date: %s' % datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
     for name, figures in results.items():
@@ -216,12 +235,18 @@ def main():
         for f in figures:
             print(ROW % ('%s, %s' % (f['tool'], f['run']), f['requests'], f['writes'], f['other_writes'], f['throttled'],
                          f['wall'], f['waited'], f['changed']))
-        role_first, role_rerun, uri_first, uri_rerun = figures
+        role_first, role_rerun, role_plain, uri_first, uri_rerun = figures
         checks = [
-            ('role first run: requests %d <= 2N+NG+NL = %d' % (role_first['requests'], first_target),
+            ('role first run: requests %d <= 2N+N(G+P+U+L) = %d' % (role_first['requests'], first_target),
              role_first['requests'] <= first_target, True),
-            ('role re-run: requests %d <= 2N+NL = %d' % (role_rerun['requests'], rerun_target),
-             role_rerun['requests'] <= rerun_target, True),
+            ('role re-run: requests %d <= N(1+K)+NL = %d (K = %d kinds declared or purged)'
+             % (role_rerun['requests'], rerun_target, kinds), role_rerun['requests'] <= rerun_target, True),
+            ('role re-run: purge with nothing to purge adds %d requests = N per kind purged but not declared = %d'
+             % (role_rerun['requests'] - role_plain['requests'], purge_only),
+             role_rerun['requests'] - role_plain['requests'] == purge_only, True),
+            ('role re-run without purge: writes other than the shared links %d = 0, changed %d = 0'
+             % (role_plain['other_writes'], role_plain['changed']),
+             role_plain['other_writes'] == 0 and role_plain['changed'] == 0, True),
             ('role re-run: writes other than the shared links %d = 0' % role_rerun['other_writes'],
              role_rerun['other_writes'] == 0, True),
             ('role re-run: changed %d = 0' % role_rerun['changed'], role_rerun['changed'] == 0, True),
@@ -239,7 +264,8 @@ def main():
             if counted and not ok:
                 misses.append('%s: %s' % (name, text))
     if args.json:
-        Path(args.json).write_text(json.dumps(dict(n=n, g=g, l=l, machine=machine, results=results), indent=2))
+        Path(args.json).write_text(json.dumps(dict(n=n, g=g, p=p, u=u, l=l, purge=purge, machine=machine, results=results),
+                                              indent=2))
     shutil.rmtree(workdir, ignore_errors=True)
     if misses:
         print('\nRequest-count targets missed:\n  ' + '\n  '.join(misses))

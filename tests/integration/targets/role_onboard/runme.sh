@@ -4,8 +4,10 @@
 #   create   the real run: the server's sites, goals and links; requests sent once for the whole play
 #   rerun    again (with -v): PLAY RECAP changed=0, no write but the shared links' find-or-create
 #   recheck  --check on the complete server: changed=0, reads only
-#   serial   again with serial: 1 (three batches): changed=0, and the requests of one run, not three
-#   twice    the role in two plays of one playbook: the second play sends its requests again
+#   purge    a custom property and a guest added behind the role's back; --check with plausible_purge_custom_properties
+#            and plausible_purge_guests predicts their deletion and deletes nothing; the real run deletes them
+#   serial   the README's pattern for serial plays: the role in a first play, a play with serial: 1 reading its
+#            result from hostvars: changed=0, and the requests of one re-run for all three batches
 #   bad input: wrong shapes fail before any request, with a message that names the input
 # and no output of any phase contains the API key.
 #
@@ -19,6 +21,13 @@ cd "$(dirname "$0")"
 python='' work='' config='' url='' key=''  # set by runme-common.sh, which shellcheck does not follow
 source ../setup_emulator/files/runme-common.sh role_onboard
 
+api() {  # METHOD PATH JSON-BODY: a request to the Sites API with the test key (never printed)
+    "$python" -c '
+import sys, urllib.request
+request = urllib.request.Request(sys.argv[1] + sys.argv[3], data=sys.argv[4].encode(), method=sys.argv[2],
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer " + sys.argv[5]})
+urllib.request.urlopen(request, timeout=30).read()' "$url" "$1" "$2" "$3" "$key"
+}
 requests_count() {
     "$python" -c '
 import json, sys, urllib.request
@@ -68,13 +77,17 @@ phase rerun -v
 phase recheck --check
 [ "$(changed recheck)" = 0 ] || fail "check mode on the complete server predicted changed=$(changed recheck)"
 
-phase rerun -e role_onboard_serial=1
-[ "$(changed rerun)" = 0 ] || fail "the re-run with serial: 1 reported changed=$(changed rerun)"
-grep -q 'skipping: \[web3\]' "$work/rerun.log" || fail "with serial: 1 the API task did not reuse the first batch's result"
+api PUT /api/v1/sites/custom-props '{"site_id": "shop.example.com", "property": "legacy"}'
+api PUT /api/v1/sites/guests '{"site_id": "shop.example.com", "email": "former@shop.example.com", "role": "editor"}'
+purge='{"plausible_purge_custom_properties": true, "plausible_purge_guests": true}'
+phase purgecheck --check -e "$purge"
+[ "$(changed purgecheck)" -gt 0 ] || fail "check mode with purge predicted no change"
+phase purge -e "$purge"
+[ "$(changed purge)" -gt 0 ] || fail "the purge reported no change"
 
 control DELETE /_emulator/requests >/dev/null
-play twice twice.yml || fail "phase twice failed (output above)"
-[ "$(changed twice)" = 0 ] || fail "two plays reported changed=$(changed twice)"
+play serial serial.yml || fail "phase serial failed (output above)"
+[ "$(changed serial)" = 0 ] || fail "the serial pattern reported changed=$(changed serial)"
 
 # Wrong input fails before any request is sent, with a message that names it.
 bad_input() {  # NAME EXPECTED-MESSAGE EXTRA-VARS-JSON

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.plausible.analytics.plugins.modules import plausible_sites
 
 from ..fakes import FakeResponse, run_module
@@ -73,3 +75,125 @@ def test_failure_names_the_site(capsys):
     result, _sent = run_module(capsys, plausible_sites.main, dict(sites=SITES),
                                FakeResponse(200, site('a.example', 'Etc/UTC')))
     assert result['failed'] is True and result['msg'].startswith('Site a.example: timezone:')
+
+
+# ---- custom properties, guests and purge ---------------------------------------------------------------------------
+
+META = {'after': None, 'before': None, 'limit': 100}
+ALICE = dict(email='alice@client.example', role='viewer', status='accepted')
+BOB = dict(email='bob@client.example', role='editor', status='invited')
+OLD = dict(id=7, display_name='Old', goal_type='event', event_name='Old', page_path=None, custom_props={})
+OUTBOUND = dict(id=8, display_name='Outbound Link: Click', goal_type='event', event_name='Outbound Link: Click',
+                page_path=None, custom_props={})
+FULL = dict(domain='a.example', goals=[dict(goal_type='event', event_name='Signup')], custom_properties=['plan', 'author'],
+            guests=[dict(email=ALICE['email'])])
+PURGE = dict(purge_goals=True, purge_custom_properties=True, purge_guests=True)
+OK = FakeResponse(200, {'deleted': True})
+
+
+def goals(*items):
+    return FakeResponse(200, {'goals': list(items), 'meta': META})
+
+
+def props(*names):
+    return FakeResponse(200, {'custom_properties': [{'property': name} for name in names]})
+
+
+def guests(*items):
+    return FakeResponse(200, {'guests': list(items), 'meta': META})
+
+
+EXISTING = FakeResponse(200, site('a.example'))
+UP_TO_DATE = (EXISTING, goals(dict(SIGNUP, domain=None)), props('author', 'plan'), guests(ALICE))
+RERUN = [('GET', '/a.example'), ('GET', '/goals'), ('GET', '/custom-props'), ('GET', '/guests')]
+
+
+def test_new_site_lists_nothing_and_sends_one_request_per_property_and_guest(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[FULL], **PURGE), NOT_FOUND,
+                              FakeResponse(200, site('a.example')), FakeResponse(200, SIGNUP), OK, OK,
+                              FakeResponse(200, dict(ALICE, status='invited')))
+    assert calls(sent) == [('GET', '/a.example'), ('POST', ''), ('PUT', '/goals'), ('PUT', '/custom-props'),
+                           ('PUT', '/custom-props'), ('PUT', '/guests')]
+    entry = result['sites']['a.example']
+    assert result['changed'] is True and entry['custom_properties'] == ['plan', 'author']
+    assert entry['guests'] == [dict(ALICE, status='invited')]
+    assert entry['purged'] == dict(goals=[], custom_properties=[], guests=[])
+
+
+def test_rerun_lists_each_declared_kind_once_and_writes_nothing(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[FULL]), *UP_TO_DATE)
+    assert calls(sent) == RERUN
+    assert result['changed'] is False and result['sites']['a.example']['purged'] == {}
+
+
+def test_purge_with_nothing_to_purge_adds_no_request(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[FULL], **PURGE), *UP_TO_DATE)
+    assert calls(sent) == RERUN
+    assert result['changed'] is False
+
+
+def test_a_kind_purged_but_not_declared_is_listed_once_and_emptied(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[dict(domain='a.example')], purge_guests=True),
+                              EXISTING, guests(ALICE, BOB), OK, OK)
+    assert calls(sent) == [('GET', '/a.example'), ('GET', '/guests'), ('DELETE', '/guests/alice%40client.example'),
+                           ('DELETE', '/guests/bob%40client.example')]
+    assert result['changed'] is True and result['sites']['a.example']['purged'] == dict(guests=[ALICE, BOB])
+
+
+def test_purge_deletes_what_is_not_declared_and_keeps_the_goals_of_tracker_options(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[FULL], **PURGE),
+                              FakeResponse(200, site('a.example', outbound_links=True)),
+                              goals(OUTBOUND, OLD, dict(SIGNUP, domain=None)), OK, props('author', 'legacy', 'plan'), OK,
+                              guests(BOB, ALICE), OK)
+    assert calls(sent) == [('GET', '/a.example'), ('GET', '/goals'), ('DELETE', '/goals/7'), ('GET', '/custom-props'),
+                           ('DELETE', '/custom-props/legacy'), ('GET', '/guests'),
+                           ('DELETE', '/guests/bob%40client.example')]
+    purged = result['sites']['a.example']['purged']
+    assert result['changed'] is True
+    assert [g['id'] for g in purged['goals']] == [7]
+    assert purged['custom_properties'] == ['legacy'] and purged['guests'] == [BOB]
+
+
+def test_check_mode_predicts_each_deletion_and_sends_no_write(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[FULL], **PURGE), EXISTING,
+                              goals(OLD, dict(SIGNUP, domain=None)), props('author', 'legacy', 'plan'), guests(BOB, ALICE),
+                              check_mode=True, diff=True)
+    assert calls(sent) == RERUN
+    purged = result['sites']['a.example']['purged']
+    assert result['changed'] is True
+    assert [g['id'] for g in purged['goals']] == [7] and purged['custom_properties'] == ['legacy']
+    assert purged['guests'] == [BOB]
+    before, after = result['diff']['before']['a.example'], result['diff']['after']['a.example']
+    assert 'legacy' in before['custom_properties'] and 'legacy' not in after['custom_properties']
+    assert BOB in before['guests'] and BOB not in after['guests']
+
+
+def test_export_entries_are_taken_as_they_are(capsys):
+    exported = dict(FULL, tracker_script_url='https://plausible.example/js/pa-x.js', snippet='<script></script>',
+                    goals=[dict(goal_type='event', event_name='Signup', display_name='Signup',
+                                custom_props={})],
+                    guests=[dict(email=ALICE['email'], role='viewer')])
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[exported]), *UP_TO_DATE)
+    assert calls(sent) == RERUN and result["changed"] is False, result.get("msg")
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(purge_goals='maybe'), "purge_goals"),
+    (dict(purge_guests=[True]), "purge_guests"),
+    (dict(sites=[dict(domain='a.example', guests=[dict(role='viewer')])]),
+     'missing required arguments: email found in sites -> guests'),
+    (dict(sites=[dict(domain='a.example', guests=[dict(email='x@client.example', role='owner')])]),
+     'value of role must be one of: viewer, editor, got: owner'),
+    (dict(sites=[dict(domain='a.example', guests=[dict(email='not-an-address')])]),
+     "sites[0] (a.example): guests[0].email: must be one address"),
+    (dict(sites=[dict(domain='a.example', custom_properties=['plan', '  '])]),
+     "sites[0] (a.example): custom_properties[1]: can't be blank"),
+    (dict(sites=[dict(domain='a.example', custom_properties=['p' * 301])]),
+     'sites[0] (a.example): custom_properties[0]: must be at most 300 characters'),
+    (dict(sites=[dict(domain='a.example', custom_properties=['plan', ' plan'])]),
+     "sites[0] (a.example): custom_properties[1]: 'plan' is declared more than once"),
+])
+def test_bad_input_names_the_option_and_the_rule_and_sends_nothing(capsys, args, message):
+    result, sent = run_module(capsys, plausible_sites.main, dict(dict(sites=[FULL]), **args))
+    assert result['failed'] is True and message in result['msg'], result['msg']
+    assert sent == []
