@@ -13,7 +13,7 @@ description:
   - Reads every site the API key can see, or one site, through Plausible's Sites API, and returns them in RV(sites) with
     exactly the keys of the C(plausible_sites) entries of the role C(plausible.analytics.onboard). Writing RV(sites) to a
     vars file adopts an existing account into code in two tasks; see the examples.
-  - It only reads. No request that writes is sent, in any mode.
+  - It only reads. No request that writes is sent, in any mode. Any API key can read, also a C(Stats API) key.
   - O(include) chooses what is read besides each site's domain and time zone. Each kind costs one request per site; a
     bare listing costs one request per 100 sites, so 250 sites cost 3 requests. Plausible allows 600 requests an hour.
 author:
