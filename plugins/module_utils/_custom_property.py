@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ._client import PlausibleError
-from ._module import ResourceError
+from ._module import list_site, missing_site
 from . import _rules
 
 TOO_MANY = "Can't add any more custom properties"
@@ -32,15 +32,7 @@ class CustomPropertyResource:
         self.site_missing = False
 
     def read(self):
-        names = self.known
-        if names is None:
-            try:
-                names = self.client.list_custom_properties(self.domain)
-            except PlausibleError as exc:
-                if not exc.site_not_found:
-                    raise
-                self.site_missing = True
-                names = []
+        names, self.site_missing = list_site(self.known, self.client.list_custom_properties, self.domain)
         return self._object() if self.property in names else None
 
     def _object(self):
@@ -52,8 +44,7 @@ class CustomPropertyResource:
     def create(self, wanted):
         # Only reached for a missing property: re-adding an existing one would move it to the front of the list.
         if self.site_missing:
-            raise ResourceError('Site %s does not exist; create it first with plausible.analytics.plausible_site.'
-                                % self.domain)
+            raise missing_site(self.domain)
         try:
             self.client.add_custom_property(self.domain, self.property)
         except PlausibleError as exc:

@@ -9,8 +9,7 @@
 
 from __future__ import annotations
 
-from ._client import PlausibleError
-from ._module import ResourceError
+from ._module import ResourceError, list_site, missing_site
 from . import _rules
 
 
@@ -48,15 +47,7 @@ class GoalResource:
 
     def read(self):
         """Find the goal in the site's goal list; ``known_goals`` lets a caller that listed them skip the request."""
-        goals = self.known_goals
-        if goals is None:
-            try:
-                goals = self.client.list_goals(self.domain)
-            except PlausibleError as exc:
-                if not exc.site_not_found:
-                    raise
-                self.site_missing = True
-                goals = []
+        goals, self.site_missing = list_site(self.known_goals, self.client.list_goals, self.domain)
         self.goals = goals
         if self.goal_id is not None and self.goal_type is None:
             matches = [goal for goal in goals if goal['id'] == self.goal_id]
@@ -75,8 +66,7 @@ class GoalResource:
                    display_name=self.display_name or self.event_name or 'Visit %s' % self.page_path)
         if current is None:
             if self.site_missing and not self.check_mode:
-                raise ResourceError('Site %s does not exist; create it first with plausible.analytics.plausible_site.'
-                                    % self.domain)
+                raise missing_site(self.domain)
             self._check_display_name_free(new['display_name'], exclude=None)
             return new
         differences = self._differences(current)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ._client import INTERNAL_ERROR, PlausibleError
-from ._module import ResourceError
+from ._module import ResourceError, list_site, missing_site
 from . import _rules
 
 
@@ -38,15 +38,7 @@ class GuestResource:
         self.site_missing = False
 
     def read(self):
-        guests = self.known
-        if guests is None:
-            try:
-                guests = self.client.list_guests(self.domain)
-            except PlausibleError as exc:
-                if not exc.site_not_found:
-                    raise
-                self.site_missing = True
-                guests = []
+        guests, self.site_missing = list_site(self.known, self.client.list_guests, self.domain)
         match = next((guest for guest in guests if guest['email'] == self.email), None)
         return None if match is None else self._object(match['role'], match['status'])
 
@@ -56,8 +48,7 @@ class GuestResource:
     def desired(self, current):
         if current is None:
             if self.site_missing and not self.check_mode:
-                raise ResourceError('Site %s does not exist; create it first with plausible.analytics.plausible_site.'
-                                    % self.domain)
+                raise missing_site(self.domain)
             return self._object(self.role, 'invited')
         if current['role'] == self.role:
             return current
@@ -86,14 +77,14 @@ class GuestResource:
 
     def update(self, current, wanted):
         self.delete(current)
+        removed = 'Guest %s was removed from %s to be invited again, but the invitation failed: ' % (self.email, self.domain)
         try:
             return self.create(wanted)
-        except (PlausibleError, ResourceError) as exc:
-            note = 'Guest %s was removed from %s to be invited again, but the invitation failed: ' % (self.email, self.domain)
-            if isinstance(exc, PlausibleError):
-                exc.message = note + exc.message
-                raise
-            raise ResourceError(note + str(exc))
+        except PlausibleError as exc:
+            exc.message = removed + exc.message
+            raise
+        except ResourceError as exc:
+            raise ResourceError(removed + str(exc))
 
     def delete(self, current):
         self.client.delete_guest(self.domain, self.email)

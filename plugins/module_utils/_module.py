@@ -35,6 +35,26 @@ class ResourceError(Exception):
     """The user asked for something this object cannot become through the API; nothing was changed."""
 
 
+def missing_site(domain):
+    return ResourceError('Site %s does not exist; create it first with plausible.analytics.plausible_site.' % domain)
+
+
+def list_site(known, listing, domain):
+    """What a site holds of one kind: ``known`` when the caller listed it already, else ``listing(domain)``.
+
+    Returns ``(items, site_missing)``: a missing site holds nothing; each resource decides whether that is fatal
+    (check mode predicts instead, because an earlier task of the same run may create the site).
+    """
+    if known is not None:
+        return known, False
+    try:
+        return listing(domain), False
+    except PlausibleError as exc:
+        if not exc.site_not_found:
+            raise
+        return [], True
+
+
 class Outcome:
     """What ``ensure`` did to one object: whether it changed, and the object before and after."""
 

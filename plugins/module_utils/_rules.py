@@ -26,11 +26,11 @@ RESERVED_EVENT_NAMES = ('engagement', '__journey_end__')
 MAX_CUSTOM_PROPS = 3
 CUSTOM_PROP_KEY_MAX = 300
 CUSTOM_PROP_VALUE_MAX = 2000
-SHARED_LINK_NAME_MAX = 255
 MAX_SITE_CUSTOM_PROPERTIES = 300
+SHARED_LINK_NAME_MAX = 255
+RESERVED_SHARED_LINK_NAMES = ('WordPress - Shared Dashboard',)
 EMAIL_MAX_LENGTH = 254
 GUEST_ROLES = ('viewer', 'editor')
-RESERVED_SHARED_LINK_NAMES = ('WordPress - Shared Dashboard',)
 TRACKER_FLAGS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'file_downloads', 'revenue_tracking',
                  'tagged_events', 'form_submissions', 'pageview_props')
 INSTALLATION_TYPES = ('manual', 'wordpress', 'gtm', 'npm')

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ._client import PlausibleError
-from ._module import Outcome, ResourceError
+from ._module import Outcome, ResourceError, missing_site
 from . import _rules
 
 
@@ -33,6 +33,6 @@ def ensure_shared_link(client, params, check_mode, site_is_new=False):
         link = client.find_or_create_shared_link(domain, name)
     except PlausibleError as exc:
         if exc.site_not_found:
-            raise ResourceError('Site %s does not exist; create it first with plausible.analytics.plausible_site.' % domain)
+            raise missing_site(domain)
         raise
     return Outcome(site_is_new, None, link)

@@ -39,8 +39,9 @@ options:
   email:
     description:
       - The guest's e-mail address, compared exactly (case-sensitive), as the server compares it.
-      - Checked locally with a simple rule before anything is sent, at most 254 characters, no whitespace, exactly one
-        C(@) with a name before it and a domain containing a dot after it.
+      - Checked locally before anything is sent, with a simple rule rather than the full RFC 5322 grammar; the address
+        has at most 254 characters, no whitespace, and exactly one C(@) with a name before it and a domain containing a
+        dot after it.
     type: str
     required: true
   role:

@@ -98,6 +98,11 @@ def test_failed_reinvitation_says_the_guest_was_removed(capsys):
     assert result['failed'] is True and 'was removed from example.com to be invited again' in result['msg']
 
 
+def test_guest_invited_meanwhile_with_another_role_fails(capsys):
+    result, sent = run(capsys, dict(role='editor'), listing(), FakeResponse(200, guest(role='viewer', status='invited')))
+    assert result['failed'] is True and 'already exists as a viewer' in result['msg'] and len(sent) == 2
+
+
 def test_removes_a_guest_and_absent_is_idempotent(capsys):
     result, sent = run(capsys, dict(state='absent', role='editor'), listing(guest()), FakeResponse(200, {'deleted': True}))
     assert result['changed'] is True and result['guest']['role'] == 'viewer'

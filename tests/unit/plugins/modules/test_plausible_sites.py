@@ -177,6 +177,16 @@ def test_export_entries_are_taken_as_they_are(capsys):
     assert calls(sent) == RERUN and result["changed"] is False, result.get("msg")
 
 
+def test_another_role_fails_naming_reinvite_guests_and_reinvites_with_it(capsys):
+    sites = [dict(domain='a.example', guests=[dict(email=ALICE['email'], role='editor')])]
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=sites), EXISTING, guests(ALICE))
+    assert result['failed'] is True and 'reinvite_guests: true' in result['msg'] and len(sent) == 2
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=sites, reinvite_guests=True), EXISTING,
+                              guests(ALICE), OK, FakeResponse(200, dict(ALICE, role='editor', status='invited')))
+    assert calls(sent)[2:] == [('DELETE', '/guests/alice%40client.example'), ('PUT', '/guests')]
+    assert result['sites']['a.example']['guests'] == [dict(ALICE, role='editor', status='invited')]
+
+
 @pytest.mark.parametrize('args, message', [
     (dict(purge_goals='maybe'), "purge_goals"),
     (dict(purge_guests=[True]), "purge_guests"),
