@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ._client import PlausibleError
+from ._transport import PlausibleError
 from ._module import ResourceError
 from ._site import TRACKER_DEFAULTS, snippet, tracker_script_url
 from . import _rules

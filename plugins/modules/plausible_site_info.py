@@ -206,7 +206,7 @@ def main():
     )
 
     def work():
-        result = AccountExport(module.client, module.params).run()
+        result = AccountExport(module.sites_api('Reading an account (plausible_site_info)'), module.params).run()
         skipped = result.get('skipped_goals')
         if skipped:
             module.module.warn('%d goal(s) are not in sites[].goals because the role cannot declare them; see skipped_goals '
