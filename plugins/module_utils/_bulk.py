@@ -5,17 +5,22 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The per-site plan of plausible_sites: the site, then each kind of its content from one listing, then its links."""
+"""The per-site plan of plausible_sites: the site, then each kind of its content from one listing, then its links.
+
+A site's content goes through the Plugins API where the entry gives the site's ``plugin_token``, else through the
+Sites API; the site itself goes through the Sites API whenever there is an API key.
+"""
 
 from __future__ import annotations
 
 from ._custom_property import custom_properties_to_purge, custom_property_resources
 from ._goal import GoalResource
 from ._guest import guest_resources, guests_to_purge
-from ._module import ensure
-from ._rules import check_shared_link_name
-from ._shared_link import ensure_shared_link
-from ._site import SiteResource, TRACKER_OPTIONS
+from ._module import Outcome, ensure
+from ._plugins_api import PluginsApi
+from ._rules import InputError, check_shared_link_name, normalize_domain
+from ._shared_link import SharedLinkResource, ensure_shared_link
+from ._site import SiteResource, TokenSiteResource, TRACKER_OPTIONS, needs_sites_api
 
 GOAL_OPTIONS = dict(
     goal_type=dict(type='str', required=True, choices=['event', 'page']),
@@ -40,7 +45,9 @@ SITE_OPTIONS = dict(
         email=dict(type='str', required=True),
         role=dict(type='str', default='viewer', choices=['viewer', 'editor']),
     )),
-    shared_links=dict(type='list', elements='str', default=[], no_log=False),
+    # A name, or {name, password}; the passwords are added to the values Ansible hides.
+    shared_links=dict(type='list', elements='raw', default=[], no_log=False),
+    plugin_token=dict(type='str', no_log=True),
     tracker_script_url=dict(type='str'),
     snippet=dict(type='str'),
 )
@@ -58,10 +65,11 @@ class Kind:
 
     name = None
 
-    def __init__(self, module, domain, purge):
-        self.client, self.check_mode, self.params, self.domain = module.client, module.check_mode, module.params, domain
+    def __init__(self, module, api, domain, purge):
+        self.client, self.check_mode, self.params, self.domain = api, module.check_mode, module.params, domain
         self.purge = purge
         self.declared = []
+        self.notes = []
 
     @staticmethod
     def share(resource, known):
@@ -72,14 +80,25 @@ class Kind:
     def after_change(known, outcome):
         return known
 
+    def ensure_declared(self, known, check_mode):
+        """Ensure each declared object against the listing; returns their outcomes in the task's order."""
+        outcomes = []
+        for resource in self.declared:
+            self.share(resource, known)
+            outcome = ensure(resource, 'present', check_mode)
+            if outcome.changed:
+                known = self.after_change(known, outcome)
+            outcomes.append(outcome)
+        return outcomes
+
 
 class Goals(Kind):
     """A site's goals: listed with ids, matched by type and event name or page path, purged by id."""
 
     name = 'goals'
 
-    def __init__(self, module, domain, purge, goals):
-        super().__init__(module, domain, purge)
+    def __init__(self, module, api, domain, purge, goals):
+        super().__init__(module, api, domain, purge)
         self.declared = [GoalResource(self.client, dict(goal, domain=domain, recreate=self.params['recreate_goals']),
                                       check_mode=self.check_mode, recreate_option='recreate_goals') for goal in goals]
 
@@ -106,6 +125,22 @@ class Goals(Kind):
     def show(goal):
         return goal
 
+    def ensure_declared(self, known, check_mode):
+        """Through the Plugins API the new goals are created together, 8 a request (each request is atomic)."""
+        if not self.client.bulk_goals:
+            return super().ensure_declared(known, check_mode)
+        outcomes = super().ensure_declared(known, True)  # predictions only: nothing is written here
+        if check_mode:
+            return outcomes
+        new = [(resource, outcome) for resource, outcome in zip(self.declared, outcomes) if outcome.changed]
+        for resource, outcome in new:
+            if outcome.before is not None:  # recreate_goals: the old goal goes first
+                resource.delete(outcome.before)
+        created = self.client.create_goals([resource.body() for resource, _outcome in new]) if new else []
+        for (resource, outcome), goal in zip(new, created):
+            outcome.after = resource.accept(goal)
+        return outcomes
+
     @staticmethod
     def after_change(known, outcome):
         # Later goals check display names against the listing: it must hold this one, and not the one it replaced.
@@ -118,8 +153,8 @@ class CustomProperties(Kind):
 
     name = 'custom_properties'
 
-    def __init__(self, module, domain, purge, names):
-        super().__init__(module, domain, purge)
+    def __init__(self, module, api, domain, purge, names):
+        super().__init__(module, api, domain, purge)
         self.declared = custom_property_resources(self.client, domain, names)
 
     def listing(self):
@@ -142,8 +177,8 @@ class Guests(Kind):
 
     name = 'guests'
 
-    def __init__(self, module, domain, purge, guests):
-        super().__init__(module, domain, purge)
+    def __init__(self, module, api, domain, purge, guests):
+        super().__init__(module, api, domain, purge)
         self.declared = guest_resources(self.client, domain, guests, self.check_mode,
                                         reinvite=self.params['reinvite_guests'])
 
@@ -162,15 +197,71 @@ class Guests(Kind):
         return dict(email=guest['email'], role=guest['role'], status=guest['status'])
 
 
+class TokenCustomProperties(CustomProperties):
+    """Custom properties through a plugin token: the Plugins API cannot list them, so nothing can be compared.
+
+    A real run enables every declared name in one request (a no-op for names already enabled, which move to the
+    front of the site's list); ``changed`` cannot be known and stays false, and a note says so.
+    """
+
+    def __init__(self, module, api, domain, purge, names):
+        if purge:
+            raise InputError('purge_custom_properties: the Plugins API cannot list custom properties, so it cannot tell '
+                             'what to purge; give api_key to purge through the Sites API')
+        super().__init__(module, api, domain, purge, names)
+
+    def listing(self):
+        return []
+
+    def ensure_declared(self, known, check_mode):
+        names = [resource.property for resource in self.declared]
+        if not check_mode:
+            self.client.add_custom_properties(names)
+        self.notes.append('%s: the Plugins API cannot list custom properties, so whether %s were allowed before is '
+                          'unknown; %s' % (self.domain, ', '.join(repr(name) for name in names),
+                                           'check mode sent nothing.' if check_mode else 'they are now.'))
+        return [Outcome(False, None, dict(domain=self.domain, property=name)) for name in names]
+
+
 class SitePlan:
     """One entry of ``sites``, validated before anything is sent: the site, its content by kind, its shared links."""
 
     def __init__(self, module, spec):
-        self.site = SiteResource(module.client, spec)
-        domain = self.site.domain
-        self.kinds = [kind(module, domain, module.params['purge_' + kind.name], spec[kind.name])
-                      for kind in (Goals, CustomProperties, Guests)]
-        self.links = [dict(domain=domain, name=check_shared_link_name(name)) for name in spec['shared_links']]
+        domain = normalize_domain(spec['domain'])
+        plugins = None
+        if (spec['plugin_token'] or '').strip():
+            plugins = PluginsApi(module.transport, spec['plugin_token'])
+            plugins.expect_site(domain)
+        sites = module.sites
+        if sites is not None:
+            self.site = SiteResource(sites, spec)
+        elif plugins is not None:
+            self.site = TokenSiteResource(plugins, spec)
+        else:
+            raise InputError("plugin_token: without api_key, each site needs its own plugin_token")
+        purge = dict((kind, module.params['purge_' + kind]) for kind in ('goals', 'custom_properties', 'guests'))
+        if sites is None and (spec['guests'] or purge['guests']):
+            raise InputError(needs_sites_api('guests: managing guests'))
+        properties = CustomProperties if sites is not None else TokenCustomProperties
+        self.kinds = [Goals(module, plugins or sites, domain, purge['goals'], spec['goals']),
+                      properties(module, sites or plugins, domain, purge['custom_properties'], spec['custom_properties']),
+                      Guests(module, sites, domain, purge['guests'], spec['guests'])]
+        self.plugins = plugins
+        self.links = [shared_link(module, domain, item, index, plugins) for index, item in enumerate(spec['shared_links'])]
+
+    def _ensure_links(self, client, site_is_new, check_mode, notes):
+        """The shared links, by name: listed first through a token (exact), else found or created one by one."""
+        changed, links = False, {}
+        known = self.plugins.list_shared_links() if self.plugins is not None and self.links else None
+        for link in self.links:
+            if known is not None:
+                outcome = ensure(SharedLinkResource(self.plugins, link, known), 'present', check_mode)
+            else:
+                outcome = ensure_shared_link(client, link, check_mode, site_is_new)
+            changed = changed or outcome.changed
+            links[link['name']] = outcome.after['url']
+            notes.extend(outcome.notes)
+        return changed, links
 
     def ensure(self, client, check_mode, diff):
         """The site, then each kind, then its shared links; returns (changed, entry, notes)."""
@@ -187,12 +278,9 @@ class SitePlan:
             if kind.purge:
                 entry['purged'][kind.name] = purged
             changed = changed or kind_changed
-        links, notes = {}, []
-        for link in self.links:
-            link_outcome = ensure_shared_link(client, link, check_mode, site_is_new)
-            changed = changed or link_outcome.changed
-            links[link['name']] = link_outcome.after['url']
-            notes.extend(link_outcome.notes)
+        notes = [note for kind in self.kinds for note in kind.notes]
+        links_changed, links = self._ensure_links(client, site_is_new, check_mode, notes)
+        changed = changed or links_changed
         diff['before'][domain], diff['after'][domain] = before, after
         entry.update(changed=changed, shared_links=links, **self.site.extras(outcome.after))
         return changed, entry, notes
@@ -217,13 +305,40 @@ class SitePlan:
                 before.append(kind.show(outcome.before))
             gone = set(kind.key(item) for item in purged)
             known = [item for item in known if kind.key(item) not in gone]
-        for resource in kind.declared:
-            kind.share(resource, known)
-            outcome = ensure(resource, 'present', check_mode)
-            if outcome.changed:
-                changed = True
-                known = kind.after_change(known, outcome)
+        for outcome in kind.ensure_declared(known, check_mode):
+            changed = changed or outcome.changed
             if outcome.before is not None:
                 before.append(kind.show(outcome.before))
             after.append(kind.show(outcome.after))
         return changed, before, after, purged
+
+
+def hide_link_passwords(module):
+    """Add every value of a link item but its name to what Ansible hides, before any entry is checked.
+
+    A misspelt "password" key is hidden too; so are the passwords of entries after one that fails.
+    """
+    module.module.no_log_values.update(
+        value for spec in module.params['sites'] for item in spec['shared_links'] if isinstance(item, dict)
+        for key, value in item.items() if key != 'name' and isinstance(value, str) and value)
+
+
+def shared_link(module, domain, item, index, plugins):
+    """One item of a site's ``shared_links``: a name, or ``{name, password}`` (a password needs the site's token)."""
+    where = 'shared_links[%d]' % index
+    if isinstance(item, dict) and set(item) <= set(['name', 'password']) and isinstance(item.get('password'), (str, type(None))):
+        name, password = item.get('name'), item.get('password')
+    elif isinstance(item, str):
+        name, password = item, None
+    else:
+        raise InputError('%s: must be a link name or a dict with name and password (got %s)' % (where, type(item).__name__))
+    if password and plugins is None:
+        raise InputError("%s.password: only the Plugins API can protect a shared link with a password; give the "
+                         "site's plugin_token" % where)
+    if not isinstance(name, str):
+        raise InputError('%s.name: must be a string' % where)
+    try:
+        check_shared_link_name(name)
+    except InputError as exc:
+        raise InputError('%s.%s' % (where, exc))
+    return dict(domain=domain, name=name, password=password or None)

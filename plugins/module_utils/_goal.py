@@ -104,7 +104,8 @@ class GoalResource:
                                     'unique per site; choose another one (nothing was changed).'
                                     % (display_name, goal['id'], self.domain))
 
-    def create(self, wanted):
+    def body(self):
+        """The find-or-create request for this goal, in the Sites API's shape (the Plugins API surface translates it)."""
         body = dict(site_id=self.domain, goal_type=self.goal_type)
         if self.goal_type == 'event':
             body['event_name'] = self.event_name
@@ -113,15 +114,24 @@ class GoalResource:
         for option in ('display_name', 'custom_props', 'currency'):
             if getattr(self, option):
                 body[option] = getattr(self, option)
-        goal = dict(self.client.find_or_create_goal(body), domain=self.domain)
+        return body
+
+    def create(self, wanted):
+        return self.accept(self.client.find_or_create_goal(self.body()))
+
+    def accept(self, goal):
+        """The goal a find-or-create answered, checked: it may be one the listing did not show, with other fields.
+
+        That is a goal the server made for a tracker option of a new site, or one somebody added meanwhile. Its fields
+        are the server's, so compare them (API file §6.9).
+        """
+        goal = dict(goal, domain=self.domain)
         differences = self._differences(goal)
         if differences:
-            # Find-or-create found a goal the listing did not show: one the server made for a tracker option of a new
-            # site, or one somebody added meanwhile. Its fields are the server's, so compare them (API file §6.9).
             if not self.recreate:
                 raise self._cannot_update(goal, differences)
             self.delete(goal)
-            goal = dict(self.client.find_or_create_goal(body), domain=self.domain)
+            goal = dict(self.client.find_or_create_goal(self.body()), domain=self.domain)
         return goal
 
     def update(self, current, wanted):

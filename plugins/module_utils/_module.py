@@ -92,7 +92,8 @@ def ensure(resource, state, check_mode):
 class PlausibleModule:
     """An AnsibleModule with the shared options, a client, and one way of reporting results and errors."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, credentials_required=True, **kwargs):
+        """``credentials_required=False`` lets a module take its credentials elsewhere (plausible_sites: per site)."""
         spec = plausible_argument_spec()
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
@@ -101,7 +102,7 @@ class PlausibleModule:
         params = self.module.params
         self.params = params
         self.check_mode = self.module.check_mode
-        if not (params['api_key'] or '').strip() and not (params['plugin_token'] or '').strip():
+        if credentials_required and not (params['api_key'] or '').strip() and not (params['plugin_token'] or '').strip():
             self.module.fail_json(msg='Invalid input, nothing was sent: api_key, plugin_token: one of them is required and '
                                       'both are empty; give an API key for the Sites API or a site\'s plugin token for '
                                       'the Plugins API')

@@ -33,6 +33,7 @@ class PluginsApi:
 
     burst_limit = None  # the Plugins API has no rate limit (API file §4)
     sets_display_name = False  # goals always get the default display name (API file §7.2)
+    bulk_goals = True  # PUT /goals takes up to 8 goals, atomically
 
     def __init__(self, transport, token):
         self.transport = transport

@@ -153,11 +153,11 @@ class TokenSiteResource:
         self.api = api
         self.domain = _rules.normalize_domain(params['domain'])
         if state == 'absent':
-            raise _rules.InputError(_needs_sites_api('state: absent deletes a site, which'))
+            raise _rules.InputError(needs_sites_api('state: absent deletes a site, which'))
         for option, what in (('timezone', 'setting a time zone'), ('previous_domain', 'renaming a site'),
                              ('team_id', 'choosing the team of a new site')):
             if params.get(option):
-                raise _rules.InputError(_needs_sites_api('%s: %s' % (option, what)))
+                raise _rules.InputError(needs_sites_api('%s: %s' % (option, what)))
         self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
         unsupported = sorted(set(self.config) - set(PLUGINS_TRACKER_KEYS))
         if unsupported:
@@ -185,7 +185,7 @@ class TokenSiteResource:
         return dict(tracker_script_url=url, snippet=snippet(url))
 
 
-def _needs_sites_api(what):
+def needs_sites_api(what):
     return ('%s needs the Sites API, which an API key reaches (api_key); plugin_token reaches only the Plugins API. '
             'A self-hosted Community Edition server has no Sites API: there, sites are added in the dashboard (+ Add '
             'website), and a token is made at <api_url>/<domain>/settings/integrations?new_token=Ansible' % what)

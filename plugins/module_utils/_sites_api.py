@@ -32,6 +32,7 @@ class SitesApi:
     burst_limit = (60, 10.0)
     hour_period = 3600.0
     sets_display_name = True
+    bulk_goals = False  # one find-or-create per goal
     community_edition = False  # a server that answers the Sites API is not Community Edition
 
     def __init__(self, transport, api_key):

@@ -22,6 +22,12 @@ description:
     one read of the site, one listing per kind (goals, custom properties, guests) that the site declares or purges, and
     one find-or-create per shared link; nothing else. A new site costs one read, one create, and one request per goal,
     custom property, guest and shared link (it has nothing to list).
+  - A site whose entry gives its O(sites[].plugin_token) has its goals, shared links and custom properties managed
+    through the Plugins API (and, without O(api_key), its tracker configuration). Its shared links are listed first, so
+    C(changed) is exact and a new link can get a password; its new goals are created up to 8 per request. That is how
+    the sites of a self-hosted Community Edition server are managed, where O(api_key) is not needed. Per token site, a
+    re-run sends one token check, one read of the site (its tracker), one goal listing and one link listing, plus one
+    request that enables its custom properties (the Plugins API cannot list them).
   - Entries exported by M(plausible.analytics.plausible_site_info) can be passed as they are; their output keys
     O(sites[].tracker_script_url) and O(sites[].snippet) are ignored.
   - The role C(plausible.analytics.onboard) uses this module.
@@ -37,11 +43,13 @@ attributes:
     details:
       - In check mode nothing is written. New sites and goals are predicted without ids; shared links are not sent at all,
         so their URLs are V(null). What a purge would delete is listed in C(purged) of each site in RV(sites).
+      - Through a site's O(sites[].plugin_token), shared links are predicted exactly; custom properties are not sent,
+        and RV(notes) says that whether they exist cannot be known.
   diff_mode:
     support: full
     details:
       - The diff shows sites, goals, custom properties and guests, and what a purge deletes (in "before" only). Shared
-        links cannot be listed, so they have no "before".
+        links are not in the diff.
 options:
   sites:
     description:
@@ -147,10 +155,21 @@ options:
             default: viewer
       shared_links:
         description:
-          - Names of shared dashboard links to find or create. Their URLs grant read access to the dashboard.
+          - Shared dashboard links to find or create, each a name or a dict with C(name) and C(password). Their URLs
+            grant read access to the dashboard.
+          - A C(password) protects a new link; it needs O(sites[].plugin_token) and never appears in any output. An
+            existing link whose protection differs fails the task, as the API cannot change it.
         type: list
-        elements: str
+        elements: raw
         default: []
+      plugin_token:
+        description:
+          - This site's Plugins API token; see O(plugin_token) for how to make one. Its site's goals, shared links and
+            custom properties then go through the Plugins API.
+          - Without O(api_key), every site needs one, and the sites must exist; creating a site, time zones and guests
+            need O(api_key).
+          - The module-level O(plugin_token) is refused here, as a token is bound to one site.
+        type: str
       tracker_script_url:
         description:
           - Ignored. An output of M(plausible.analytics.plausible_site_info), accepted so that its entries can be passed
@@ -318,7 +337,7 @@ notes:
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ResourceError
 from ansible_collections.plausible.analytics.plugins.module_utils._transport import PlausibleError
-from ansible_collections.plausible.analytics.plugins.module_utils._bulk import SITE_OPTIONS, SitePlan
+from ansible_collections.plausible.analytics.plugins.module_utils._bulk import SITE_OPTIONS, SitePlan, hide_link_passwords
 from ansible_collections.plausible.analytics.plugins.module_utils._rules import InputError
 
 
@@ -330,9 +349,13 @@ def main():
         purge_goals=dict(type='bool', default=False),
         purge_custom_properties=dict(type='bool', default=False),
         purge_guests=dict(type='bool', default=False),
-    ))
+    ), credentials_required=False)
 
     def plan():
+        hide_link_passwords(module)
+        if module.plugins is not None:
+            raise InputError("plugin_token: a token is bound to one site; give each site's token as its entry's "
+                             "plugin_token")
         plans, seen = [], set()
         for index, spec in enumerate(module.params['sites']):
             try:
@@ -349,7 +372,7 @@ def main():
         results, notes, diff, changed = {}, [], dict(before={}, after={}), False
         for site_plan in plan():
             try:
-                site_changed, entry, site_notes = site_plan.ensure(module.client, module.check_mode, diff)
+                site_changed, entry, site_notes = site_plan.ensure(module.sites, module.check_mode, diff)
             except PlausibleError as exc:
                 exc.message = 'Site %s: %s' % (site_plan.site.domain, exc.message)
                 raise

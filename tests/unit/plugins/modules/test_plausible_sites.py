@@ -207,3 +207,105 @@ def test_bad_input_names_the_option_and_the_rule_and_sends_nothing(capsys, args,
     result, sent = run_module(capsys, plausible_sites.main, dict(dict(sites=[FULL]), **args))
     assert result['failed'] is True and message in result['msg'], result['msg']
     assert sent == []
+
+
+# ---- through a site's plugin token ---------------------------------------------------------------------------------
+
+TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
+PASSWORD = 'board-password-123'
+TOKEN_SITE = dict(domain='a.example', plugin_token=TOKEN, tracker_script_configuration=dict(outbound_links=True),
+                  goals=[dict(goal_type='event', event_name='E%d' % n) for n in range(9)],
+                  shared_links=['Team', dict(name='Board', password=PASSWORD)], custom_properties=['author'])
+CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'a.example', 'features': {}})
+TRACKER = dict(id='pa-abcdefghijklmnopqrstu', installation_type='manual', hash_based_routing=False,
+               outbound_links=True, file_downloads=False, form_submissions=False)
+
+
+def plugins_page(key, items):
+    return FakeResponse(200, {key: items, 'meta': {'pagination': {'links': {}}}})
+
+
+def plugins_event(number):
+    name = 'E%d' % number
+    return {'goal_type': 'Goal.CustomEvent', 'goal': {'id': number, 'display_name': name, 'event_name': name,
+                                                      'custom_props': {}}}
+
+
+def plugins_link(number, name, protected):
+    return {'shared_link': {'id': number, 'name': name, 'password_protected': protected,
+                            'href': 'https://plausible.example/share/a.example?auth=%d' % number}}
+
+
+def plugins_calls(sent):
+    return [(s['method'], s['url'].split('/api/plugins/v1')[1]) for s in sent]
+
+
+def run_with_tokens(capsys, *responses, **kwargs):
+    import json
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[TOKEN_SITE], api_key=None), *responses, **kwargs)
+    assert TOKEN not in json.dumps(result) and PASSWORD not in json.dumps(result)
+    return result, sent
+
+
+def test_token_first_run_creates_goals_eight_a_request_and_lists_links_first(capsys):
+    goals = [plugins_event(n) for n in range(9)]
+    result, sent = run_with_tokens(
+        capsys, CAPABILITIES, FakeResponse(200, {'tracker_script_configuration': TRACKER}), plugins_page('goals', []),
+        FakeResponse(201, {'goals': goals[:8]}), FakeResponse(201, {'goals': goals[8:]}),
+        FakeResponse(201, {'custom_props': [{'custom_prop': {'key': 'author'}}]}), plugins_page('shared_links', []),
+        FakeResponse(201, plugins_link(1, 'Team', False)), FakeResponse(201, plugins_link(2, 'Board', True)))
+    assert plugins_calls(sent) == [('GET', '/capabilities'), ('GET', '/tracker_script_configuration'), ('GET', '/goals'),
+                                   ('PUT', '/goals'), ('PUT', '/goals'), ('PUT', '/custom_props'),
+                                   ('GET', '/shared_links'), ('PUT', '/shared_links'), ('PUT', '/shared_links')]
+    assert '"password": "%s"' % PASSWORD in sent[8]['data']
+    entry = result['sites']['a.example']
+    assert result['changed'] is True and [goal['id'] for goal in entry['goals']] == list(range(9))
+    assert entry['shared_links'] == {'Team': 'https://plausible.example/share/a.example?auth=1',
+                                     'Board': 'https://plausible.example/share/a.example?auth=2'}
+    assert entry['snippet'] and 'cannot list custom properties' in result['notes'][0]
+
+
+def test_token_rerun_reads_and_writes_only_the_custom_properties(capsys):
+    result, sent = run_with_tokens(
+        capsys, CAPABILITIES, FakeResponse(200, {'tracker_script_configuration': TRACKER}),
+        plugins_page('goals', [plugins_event(n) for n in range(9)]),
+        FakeResponse(201, {'custom_props': [{'custom_prop': {'key': 'author'}}]}),
+        plugins_page('shared_links', [plugins_link(2, 'Board', True), plugins_link(1, 'Team', False)]))
+    assert result['changed'] is False
+    assert [call for call in plugins_calls(sent) if call[0] != 'GET'] == [('PUT', '/custom_props')]
+
+
+def test_token_check_mode_writes_nothing(capsys):
+    result, sent = run_with_tokens(capsys, CAPABILITIES, FakeResponse(200, {'tracker_script_configuration': TRACKER}),
+                                   plugins_page('goals', []), plugins_page('shared_links', []), check_mode=True)
+    assert result['changed'] is True and all(method == 'GET' for method, _path in plugins_calls(sent))
+    assert result['sites']['a.example']['shared_links'] == {'Team': None, 'Board': None}
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(sites=[dict(domain='a.example')], api_key=None), "plugin_token: without api_key, each site needs its own"),
+    (dict(sites=[dict(domain='a.example', plugin_token=TOKEN, guests=[dict(email='g@example.com')])], api_key=None),
+     'guests: managing guests needs the Sites API'),
+    (dict(sites=[dict(domain='a.example', plugin_token=TOKEN, custom_properties=['x'])], api_key=None,
+          purge_custom_properties=True), 'purge_custom_properties: the Plugins API cannot list custom properties'),
+    (dict(sites=[dict(domain='a.example', shared_links=[dict(name='Board', password=PASSWORD)])]),
+     'shared_links[0].password: only the Plugins API can protect'),
+    (dict(sites=[dict(domain='a.example', shared_links=[dict(name='Board', secret=PASSWORD)])]),
+     'shared_links[0]: must be a link name or a dict with name and password'),
+    (dict(sites=[dict(domain='a.example', shared_links=[dict(name=' ')])]), "shared_links[0].name: can't be blank"),
+    (dict(sites=[dict(domain='a.example')], plugin_token=TOKEN), 'plugin_token: a token is bound to one site'),
+])
+def test_token_inputs_are_refused_before_any_request(capsys, args, message):
+    import json
+    result, sent = run_module(capsys, plausible_sites.main, args)
+    assert result['failed'] is True and message in result['msg'] and sent == []
+    assert TOKEN not in json.dumps(result) and PASSWORD not in json.dumps(result)
+
+
+def test_link_passwords_of_every_entry_are_hidden_when_an_earlier_entry_fails(capsys):
+    import json
+    sites = [dict(domain='a.example', shared_links=['']),
+             dict(domain='b.example', plugin_token=TOKEN, shared_links=[dict(name='Board', password=PASSWORD)])]
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=sites))
+    assert result['failed'] is True and "shared_links[0].name: can't be blank" in result['msg'] and sent == []
+    assert PASSWORD not in json.dumps(result) and TOKEN not in json.dumps(result)
