@@ -110,12 +110,14 @@ class Goals(Kind):
         resource.known_goals = known
 
     def to_purge(self, known, site):
+        """What the listing has and the task does not declare, but never a goal the task could not declare back: the
+        goals a tracker option keeps, and scroll goals (the API cannot create them)."""
         config = site.get('tracker_script_configuration') or {}
         kept = set(name for option, name in TRACKER_GOALS.items() if config.get(option))
         wanted = set((goal.goal_type, goal.event_name, goal.page_path) for goal in self.declared)
         return [GoalResource(self.client, dict(domain=self.domain, goal_id=goal['id']), self.check_mode, known)
                 for goal in known if (goal['goal_type'], goal['event_name'], goal['page_path']) not in wanted
-                and not (goal['goal_type'] == 'event' and goal['event_name'] in kept)]
+                and goal['goal_type'] != 'scroll' and not (goal['goal_type'] == 'event' and goal['event_name'] in kept)]
 
     @staticmethod
     def key(goal):

@@ -176,8 +176,8 @@ skipped_goals:
     - The goals left out of RV(sites[].goals) because the role cannot declare them, each as the server returns it with the
       site's C(domain) and the C(reason). They are scroll goals (the Sites API cannot create them) and goals that share an
       event name or page path with another goal, differing only in C(custom_props) (the role could not tell them apart).
-    - They stay in the dashboard. The role leaves goals it does not declare alone, unless C(plausible_purge_goals) is true,
-      which deletes them.
+    - They stay in the dashboard. The role leaves goals it does not declare alone; C(plausible_purge_goals) keeps scroll
+      goals but deletes the others.
   returned: when O(include) has V(goals)
   type: list
   elements: dict

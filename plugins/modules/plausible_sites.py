@@ -197,7 +197,7 @@ options:
     description:
       - Delete, on each listed site, the goals that O(sites[].goals) does not declare (matched by type and event name or
         page path). Goals the server makes for a tracker option that is on (404 pages, outbound links, file
-        downloads, form submissions) are kept.
+        downloads, form submissions) are kept, and so are scroll goals, which the API cannot create again.
       - Sites not listed in O(sites) are never touched.
     type: bool
     default: false

@@ -140,10 +140,11 @@ def test_a_kind_purged_but_not_declared_is_listed_once_and_emptied(capsys):
     assert result['changed'] is True and result['sites']['a.example']['purged'] == dict(guests=[ALICE, BOB])
 
 
-def test_purge_deletes_what_is_not_declared_and_keeps_the_goals_of_tracker_options(capsys):
+def test_purge_deletes_what_is_not_declared_and_keeps_tracker_and_scroll_goals(capsys):
+    scroll = dict(OLD, id=8, goal_type='scroll', event_name=None, page_path='/blog', display_name='Scroll /blog')
     result, sent = run_module(capsys, plausible_sites.main, dict(sites=[FULL], **PURGE),
                               FakeResponse(200, site('a.example', outbound_links=True)),
-                              goals(OUTBOUND, OLD, dict(SIGNUP, domain=None)), OK, props('author', 'legacy', 'plan'), OK,
+                              goals(OUTBOUND, OLD, scroll, dict(SIGNUP, domain=None)), OK, props('author', 'legacy', 'plan'), OK,
                               guests(BOB, ALICE), OK)
     assert calls(sent) == [('GET', '/a.example'), ('GET', '/goals'), ('DELETE', '/goals/7'), ('GET', '/custom-props'),
                            ('DELETE', '/custom-props/legacy'), ('GET', '/guests'),
