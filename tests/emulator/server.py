@@ -91,7 +91,8 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     The log of API requests, oldest first: ``[{"id", "time", "method", "path", "api", "query": {..}, "body",
     "status", "key", "fault", "headers": {"accept", "content-type", "user-agent"}}]``. ``api`` is ``"sites"``
     (paths under ``/api/v1/sites``), ``"plugins"`` (under ``/api/plugins``) or null. ``body`` is the parsed JSON or
-    form body, the raw text, or null. ``key`` is a label, never the credential. Sites and other paths: ``main``,
+    form body, the raw text, or null; every ``password`` value in it shows as ``"********"``. ``key`` is a label,
+    never the credential. Sites and other paths: ``main``,
     ``key1``.., ``team-key1``.., a seeded label, ``none`` (no Bearer header) or ``unknown``. Plugins API paths: the
     token's label (``plugin-token1``..), ``none`` (no single Basic header) or ``unknown`` (no such token).
     The Authorization header (Bearer or Basic) is never recorded. ``status`` is null for a reset connection; ``time`` is epoch
@@ -221,6 +222,15 @@ class Fault:
         return {'id': self.id, 'method': self.method, 'path': self.path, 'path_prefix': self.path_prefix,
                 'path_regex': self.path_regex, 'status': self.response.status if self.response else None,
                 'delay': self.delay, 'count': self.count, 'reset_connection': self.reset_connection}
+
+
+def hide_passwords(body):
+    """A logged body with every ``password`` value replaced: the server stores a link password only as a hash."""
+    if isinstance(body, dict):
+        return {key: '********' if key == 'password' and value else hide_passwords(value) for key, value in body.items()}
+    if isinstance(body, list):
+        return [hide_passwords(item) for item in body]
+    return body
 
 
 def parse_key_spec(spec):
@@ -544,7 +554,7 @@ class Emulator:
             self.log.append({
                 'id': self._next_log_id, 'time': self.now(), 'method': request.method, 'path': request.path, 'api': api,
                 'query': decode_pairs(urllib.parse.parse_qsl(request.query, keep_blank_values=True)),
-                'body': describe_body(request.headers.get('Content-Type'), request.body),
+                'body': hide_passwords(describe_body(request.headers.get('Content-Type'), request.body)),
                 'status': status, 'key': key, 'fault': fault,
                 'headers': {name: request.headers.get(name) for name in ('accept', 'content-type', 'user-agent')},
             })

@@ -784,6 +784,14 @@ def test_request_log_tells_plugins_requests_apart_without_secrets(client):
         assert secret not in dump
 
 
+def test_request_log_hides_link_passwords(client):
+    token = make_site(client)
+    client.plugins('PUT', '/shared_links', token, json={'shared_link': {'name': 'Board', 'password': 'pw-123456'}})
+    body = client.log()[-1]['body']
+    assert body == {'shared_link': {'name': 'Board', 'password': '********'}}
+    assert client.control('GET', 'state')['sites'][0]['shared_links'][0]['password_protected'] is True
+
+
 def test_faults_apply_to_plugins_paths(client, edition):
     token = make_site(client)
     client.control('POST', 'faults', {'path_prefix': PLUGINS + '/goals', 'method': 'PUT', 'status': 503,

@@ -9,6 +9,9 @@
 #   role      check+diff, real, re-run, with faults, and failures (bad domain, malformed input)
 #   fatal     an unrescued failure (Ansible's error report, exit code 2)
 #   ad hoc    `ansible -m` with the key on the command line, and with the key in PLAUSIBLE_API_KEY
+#   tokens    a canary plugin token and link password: every module that takes them, check+diff, real, re-run, the
+#             failures that show messages, and the role failing unrescued on a misspelt password key
+# The token's Basic header (base64) is searched for too.
 #
 # Under ansible-test (make integration) the harness's emulator is used, from ../../integration_config.yml, with the
 # canary key seeded into it; by hand, from the repository root, the script starts its own emulator:
@@ -24,11 +27,20 @@ started=$SECONDS
 # $work/vars.yml, is seeded into the emulator as a key of its default user, and is never printed.
 "$python" -c 'import secrets; print("SECRET-CANARY-" + secrets.token_urlsafe(48)[:50])' >"$work/key"
 chmod 600 "$work/key"
-printf 'plausible_test_api_url: "%s"\nsecrets_api_key: "%s"\n' "$url" "$(cat "$work/key")" >"$work/vars.yml"
+"$python" -c 'import secrets; print("SECRET-TOKEN-CANARY-" + secrets.token_urlsafe(48)[:44])' >"$work/token"
+"$python" -c 'import secrets; print("SECRET-PASSWORD-CANARY-" + secrets.token_urlsafe(48)[:41])' >"$work/password"
+chmod 600 "$work/token" "$work/password"
+printf 'plausible_test_api_url: "%s"\nsecrets_api_key: "%s"\nsecrets_plugin_token: "%s"\nsecrets_link_password: "%s"\n' \
+    "$url" "$(cat "$work/key")" "$(cat "$work/token")" "$(cat "$work/password")" >"$work/vars.yml"
 chmod 600 "$work/vars.yml"
 
-reset() {  # an empty server that knows the canary key
+reset() {  # an empty server that knows the canary key, and a site with the canary token
     control POST /_emulator/reset >/dev/null
+    control POST /_emulator/seed '{"sites": [{"domain": "tokens-site.example", "shared_links": [{"name": "Private",
+        "password": "seeded-password"}]}, {"domain": "other-site.example"}]}' >/dev/null
+    control POST /_emulator/plugin-tokens "$("$python" -c '
+import json, sys
+print(json.dumps({"domain": "tokens-site.example", "token": open(sys.argv[1]).read().strip()}))' "$work/token")" >/dev/null
     control POST /_emulator/seed "$("$python" -c '
 import json, sys
 print(json.dumps({"keys": [{"key": open(sys.argv[1]).read().strip(), "user": "user@example.com",
@@ -46,8 +58,9 @@ run() {  # NAME EXPECTED-EXIT-CODE COMMAND...: run a command, keep its stdout an
     "$@" >"$work/out.$name" 2>"$work/err.$name" || status=$?
     echo "=== $name: exit code $status ($(wc -l <"$work/out.$name") lines of stdout, $(wc -l <"$work/err.$name") of stderr)"
     if [ "$status" != "$expected" ]; then
-        sed "s/$(cat "$work/key")/<CANARY>/g" "$work/out.$name" "$work/err.$name" | tail -n 60 >&2
-        fail "$name ended with exit code $status, expected $expected (output above, key masked)"
+        sed -e "s/$(cat "$work/key")/<CANARY>/g" -e "s/$(cat "$work/token")/<TOKEN>/g" \
+            -e "s/$(cat "$work/password")/<PASSWORD>/g" "$work/out.$name" "$work/err.$name" | tail -n 60 >&2
+        fail "$name ended with exit code $status, expected $expected (output above, secrets masked)"
     fi
 }
 playbook() {  # NAME EXPECTED-EXIT-CODE PLAYBOOK ARGS...
@@ -97,6 +110,12 @@ playbook role-rerun 0 role.yml --diff
 reset
 playbook role-faults 0 role.yml -e secrets_role_faults=true
 
+reset
+playbook tokens-check-diff 0 tokens.yml --check --diff
+playbook tokens 0 tokens.yml
+playbook tokens-rerun-diff 0 tokens.yml --diff
+playbook tokens-fatal 2 tokens-fatal.yml
+
 playbook fatal 2 fatal.yml
 run adhoc 0 ansible localhost -vvv -m plausible.analytics.plausible_site \
     -a "domain=secrets-adhoc.example api_url=$url api_key=$(cat "$work/key")"
@@ -107,15 +126,20 @@ PLAUSIBLE_API_KEY=$(cat "$work/key") run adhoc-env 0 ansible localhost -vvv \
 control GET /_emulator/requests >"$work/out.emulator-requests"
 control GET /_emulator/state >"$work/out.emulator-state"
 
-# Search every output for the key and for any 12 consecutive characters of it.
+# Search every output for each secret (the key, the token, its Basic header, the password) and for any 12
+# consecutive characters of one.
 "$python" - "$work" <<'PYTHON'
+import base64
 import pathlib
 import sys
 
 work = pathlib.Path(sys.argv[1])
-key = (work / 'key').read_text().strip()
+key, token, password = ((work / name).read_text().strip() for name in ('key', 'token', 'password'))
 assert len(key) == 64 and key.startswith('SECRET-CANARY-'), 'the canary key is malformed'
-pieces = {key[i:i + 12] for i in range(len(key) - 11)}
+assert token.startswith('SECRET-TOKEN-CANARY-') and password.startswith('SECRET-PASSWORD-CANARY-'), 'a canary is malformed'
+secrets = dict(key=key, token=token, password=password,
+               basic=base64.b64encode(('ansible:' + token).encode()).decode())
+pieces = dict((secret[i:i + 12], name) for name, secret in secrets.items() for i in range(len(secret) - 11))
 outputs = sorted(p for p in work.iterdir() if p.name.startswith(('out.', 'err.')))
 leaks = []
 for path in outputs:
@@ -126,13 +150,14 @@ for path in outputs:
             shown = line
             for piece in found:
                 shown = shown.replace(piece, '<PIECE>')
-            leaks.append('%s:%d: %d piece(s) of the key: %s' % (path.name, number, len(found), shown[:300]))
+            leaks.append('%s:%d: piece(s) of the %s: %s' % (path.name, number, ', '.join(sorted(set(pieces[p] for p in found))),
+                                                              shown[:300]))
 size = sum(p.stat().st_size for p in outputs)
-print('outputs searched: %d (%d bytes), key leaks found: %d' % (len(outputs), size, len(leaks)))
+print('outputs searched: %d (%d bytes), leaks of the key, token or password found: %d' % (len(outputs), size, len(leaks)))
 if leaks:
     print('\n'.join(leaks[:40]))
     sys.exit(1)
 PYTHON
 
 control POST /_emulator/reset >/dev/null
-echo "secrets: $runs runs with -vvv, no output holds the key ($((SECONDS - started)) s)"
+echo "secrets: $runs runs with -vvv, no output holds the key, the token or the password ($((SECONDS - started)) s)"
