@@ -161,10 +161,12 @@ def run_playbook(ansible_playbook, playbook, sites_file, extra, env, log_path):
     return wall, changed, waited
 
 
-def measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, tool, setting, runs):
-    """A first run on an empty server, then re-runs: ``runs`` is a list of (name, extra vars), each run on a cleared
-    log and a fresh rate budget."""
+def measure(emulator, ansible_playbook, playbook, sites_file, env, workdir, tool, setting, runs, prepare=None):
+    """A first run on an empty server (or on what ``prepare()`` puts there), then re-runs: ``runs`` is a list of
+    (name, extra vars), each run on a cleared log and a fresh rate budget."""
     emulator.control('POST', '/_emulator/reset')
+    if prepare:
+        prepare()
     figures = []
     for run, extra in runs:
         emulator.control('POST', '/_emulator/clock', {'advance': HOUR})
