@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 KEY = 'k3y-SECRET-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUV'
+# A Community Edition token (its prefix says so): the modules then refuse revenue goals before any request.
+TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
 
 
 class FakeResponse:
@@ -64,5 +66,15 @@ def run_module(capsys, main, args, *responses, check_mode=False, diff=False):
         with pytest.raises(SystemExit):
             main()
     out = capsys.readouterr().out
-    assert KEY not in out
+    assert KEY not in out and TOKEN not in out
     return json.loads(out), session.sent
+
+
+def run_with_token(capsys, main, args, *responses, **kwargs):
+    """``run_module`` with only a plugin token, no API key."""
+    return run_module(capsys, main, dict(dict(api_key=None, plugin_token=TOKEN), **args), *responses, **kwargs)
+
+
+def capabilities(domain='example.com'):
+    """The Plugins API's answer to GET /capabilities for a valid token of ``domain``."""
+    return FakeResponse(200, {'authorized': True, 'data_domain': domain, 'features': {}})

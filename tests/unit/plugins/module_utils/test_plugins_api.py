@@ -12,11 +12,10 @@ import pytest
 from ansible_collections.plausible.analytics.plugins.module_utils._plugins_api import PluginsApi
 from ansible_collections.plausible.analytics.plugins.module_utils._transport import PlausibleError, Transport
 
-from ..fakes import FakeClock, FakeResponse, FakeSession
+from ..fakes import TOKEN, FakeClock, FakeResponse, FakeSession, capabilities
 
-TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
 BASE = 'https://stats.example'
-CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
+CAPABILITIES = capabilities()
 UNAUTHORIZED = FakeResponse(401, {'errors': [{'detail': 'Plugins API: unauthorized'}]})
 
 

@@ -9,8 +9,7 @@ import base64
 
 from ansible_collections.plausible.analytics.plugins.module_utils._transport import BasicAuth, BearerAuth, Transport
 
-TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
-
+from ..fakes import TOKEN
 
 def test_basic_auth_sends_the_token_as_password():
     header = BasicAuth(TOKEN).headers()['Authorization']

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.plausible.analytics.plugins.modules import plausible_custom_property
 
-from ..fakes import FakeResponse, run_module
+from ..fakes import FakeResponse, capabilities, run_module, run_with_token
 
 NO_SITE = FakeResponse(404, {'error': 'Site could not be found'})
 
@@ -107,14 +107,9 @@ def test_a_300_character_name_is_accepted_after_trimming(capsys):
     assert result['changed'] is False and result['custom_property']['property'] == 'x' * 300
 
 
-TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
-CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
-
-
-def run_with_token(capsys, args, *responses, **kwargs):
-    result, sent = run(capsys, dict(dict(api_key=None, plugin_token=TOKEN), **args), *responses, **kwargs)
-    assert TOKEN not in json.dumps(result)
-    return result, sent
+def run_through_token(capsys, args, *responses, **kwargs):
+    return run_with_token(capsys, plausible_custom_property.main, dict(dict(domain='example.com'), **args), *responses,
+                          **kwargs)
 
 
 def plugins_requests(sent):
@@ -123,7 +118,7 @@ def plugins_requests(sent):
 
 
 def test_token_check_mode_sends_nothing_and_says_what_it_cannot_know(capsys):
-    result, sent = run_with_token(capsys, dict(property='author'), check_mode=True)
+    result, sent = run_through_token(capsys, dict(property='author'), check_mode=True)
     assert sent == [] and result['changed'] is False
     assert result['custom_property'] == {'domain': 'example.com', 'property': 'author'}
     assert 'cannot list custom properties' in result['notes'][0]
@@ -134,17 +129,17 @@ def test_token_check_mode_sends_nothing_and_says_what_it_cannot_know(capsys):
     ('absent', FakeResponse(204, text=''), 'DELETE'),
 ])
 def test_token_real_run_writes_once_and_cannot_claim_a_change(capsys, state, answer, method):
-    result, sent = run_with_token(capsys, dict(property=' author ', state=state), CAPABILITIES, answer)
+    result, sent = run_through_token(capsys, dict(property=' author ', state=state), capabilities(), answer)
     assert result['changed'] is False and 'cannot tell whether' in result['notes'][0]
     assert plugins_requests(sent) == [('GET', '/capabilities', None),
                                       (method, '/custom_props', {'custom_props': [{'custom_prop': {'key': 'author'}}]})]
 
 
 def test_token_bad_property_is_refused_before_any_request(capsys):
-    result, sent = run_with_token(capsys, dict(property='p' * 301))
+    result, sent = run_through_token(capsys, dict(property='p' * 301))
     assert result['failed'] is True and result['msg'].startswith('Invalid input, nothing was sent: property:') and sent == []
 
 
 def test_with_a_key_and_a_token_the_sites_api_lists_first(capsys):
-    result, sent = run(capsys, dict(property='author', plugin_token=TOKEN), listing('author'))
+    result, sent = run(capsys, dict(property='author', plugin_token='a-token-of-example.com'), listing('author'))
     assert result['changed'] is False and requests(sent) == [('GET', '/custom-props', {'site_id': 'example.com'})]

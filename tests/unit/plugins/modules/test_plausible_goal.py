@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.plausible.analytics.plugins.modules import plausible_goal
 
-from ..fakes import FakeResponse, run_module
+from ..fakes import FakeResponse, capabilities, run_module, run_with_token
 
 
 def goal(id, event_name=None, page_path=None, display_name=None, custom_props=None):
@@ -148,10 +148,6 @@ def test_bad_input_fails_before_any_request(capsys, args, message):
     assert sent == []
 
 
-TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
-CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
-
-
 def plugins_goals(*items):
     return FakeResponse(200, {'goals': list(items), 'meta': {'pagination': {'links': {}}}})
 
@@ -161,23 +157,20 @@ def plugins_event(number, name, custom_props=None):
             'goal': {'id': number, 'display_name': name, 'event_name': name, 'custom_props': custom_props or {}}}
 
 
-def run_with_token(capsys, args, *responses, **kwargs):
-    args = dict(dict(domain='example.com', api_key=None, plugin_token=TOKEN), **args)
-    result, sent = run_module(capsys, plausible_goal.main, args, *responses, **kwargs)
-    assert TOKEN not in json.dumps(result)
-    return result, sent
+def run_through_token(capsys, args, *responses, **kwargs):
+    return run_with_token(capsys, plausible_goal.main, dict(dict(domain='example.com'), **args), *responses, **kwargs)
 
 
 def test_token_creates_a_goal_through_the_plugins_api_and_a_rerun_writes_nothing(capsys):
     created = FakeResponse(201, {'goals': [plugins_event(4, 'Signup')], 'meta': {'pagination': {'links': {}}}})
-    result, sent = run_with_token(capsys, dict(goal_type='event', event_name='Signup'), CAPABILITIES, plugins_goals(),
+    result, sent = run_through_token(capsys, dict(goal_type='event', event_name='Signup'), capabilities(), plugins_goals(),
                                   created)
     assert result['changed'] is True and result['goal']['id'] == 4
     assert [(s['method'], s['url'].split('/api/plugins/v1')[1]) for s in sent] == [
         ('GET', '/capabilities'), ('GET', '/goals'), ('PUT', '/goals')]
     assert json.loads(sent[2]['data']) == {'goals': [{'goal_type': 'Goal.CustomEvent',
                                                       'goal': {'event_name': 'Signup', 'custom_props': {}}}]}
-    result, sent = run_with_token(capsys, dict(goal_type='event', event_name='Signup'), CAPABILITIES,
+    result, sent = run_through_token(capsys, dict(goal_type='event', event_name='Signup'), capabilities(),
                                   plugins_goals(plugins_event(4, 'Signup')))
     assert result['changed'] is False and [s['method'] for s in sent] == ['GET', 'GET']
 
@@ -188,11 +181,11 @@ def test_token_creates_a_goal_through_the_plugins_api_and_a_rerun_writes_nothing
                                                                      "choose a display name; the goal is always named 'Visit /a'"),
 ])
 def test_token_refuses_what_the_plugins_api_cannot_do_before_any_request(capsys, args, message):
-    result, sent = run_with_token(capsys, args)
+    result, sent = run_through_token(capsys, args)
     assert result['failed'] is True and message in result['msg'] and sent == []
 
 
 def test_token_accepts_the_default_display_name(capsys):
-    result, _sent = run_with_token(capsys, dict(goal_type='event', event_name='Signup', display_name='Signup'),
-                                   CAPABILITIES, plugins_goals(plugins_event(4, 'Signup')))
+    result, _sent = run_through_token(capsys, dict(goal_type='event', event_name='Signup', display_name='Signup'),
+                                   capabilities(), plugins_goals(plugins_event(4, 'Signup')))
     assert result['changed'] is False

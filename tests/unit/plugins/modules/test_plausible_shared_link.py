@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.plausible.analytics.plugins.modules import plausible_shared_link
 
-from ..fakes import FakeResponse, run_module
+from ..fakes import FakeResponse, capabilities, run_module, run_with_token
 
 URL = 'https://plausible.example/share/example.com?auth=abcdefghijklmnopqrstu'
 
@@ -53,9 +53,7 @@ def test_bad_names_fail_before_any_request(capsys, name, message):
     assert result['failed'] is True and message in result['msg'] and sent == []
 
 
-TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
 PASSWORD = 'correct-horse-battery-staple'
-CAPABILITIES = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
 HREF = 'https://plausible.example/share/example.com?auth=abcdefghijklmnopqrstu'
 
 
@@ -68,16 +66,16 @@ def existing(protected=False):
     return dict(id=5, name='Client', password_protected=protected, href=HREF)
 
 
-def run_with_token(capsys, args, *responses, **kwargs):
-    args = dict(dict(domain='example.com', name='Client', api_key=None, plugin_token=TOKEN), **args)
-    result, sent = run_module(capsys, plausible_shared_link.main, args, *responses, **kwargs)
-    assert TOKEN not in json.dumps(result) and PASSWORD not in json.dumps(result)
+def run_through_token(capsys, args, *responses, **kwargs):
+    result, sent = run_with_token(capsys, plausible_shared_link.main, dict(dict(domain='example.com', name='Client'), **args),
+                                  *responses, **kwargs)
+    assert PASSWORD not in json.dumps(result)
     return result, sent
 
 
 def test_token_creates_a_missing_link_with_its_password_and_reports_the_change(capsys):
     created = FakeResponse(201, {'shared_link': dict(existing(protected=True), id=6)})
-    result, sent = run_with_token(capsys, dict(password=PASSWORD), CAPABILITIES, links(), created, diff=True)
+    result, sent = run_through_token(capsys, dict(password=PASSWORD), capabilities(), links(), created, diff=True)
     assert result['changed'] is True
     assert result['shared_link'] == dict(id=6, name='Client', url=HREF, password_protected=True)
     assert [s['method'] for s in sent] == ['GET', 'GET', 'PUT']
@@ -86,13 +84,13 @@ def test_token_creates_a_missing_link_with_its_password_and_reports_the_change(c
 
 
 def test_token_rerun_lists_and_writes_nothing(capsys):
-    result, sent = run_with_token(capsys, {}, CAPABILITIES, links(existing()))
+    result, sent = run_through_token(capsys, {}, capabilities(), links(existing()))
     assert result['changed'] is False and result['shared_link']['id'] == 5
     assert [s['method'] for s in sent] == ['GET', 'GET']
 
 
 def test_token_check_mode_predicts_exactly_and_writes_nothing(capsys):
-    result, sent = run_with_token(capsys, dict(password=PASSWORD), CAPABILITIES, links(), check_mode=True)
+    result, sent = run_through_token(capsys, dict(password=PASSWORD), capabilities(), links(), check_mode=True)
     assert result['changed'] is True and result['shared_link']['url'] is None
     assert [s['method'] for s in sent] == ['GET', 'GET']
 
@@ -102,7 +100,7 @@ def test_token_check_mode_predicts_exactly_and_writes_nothing(capsys):
     (False, dict(password=PASSWORD), 'Drop password'),
 ])
 def test_token_refuses_a_protection_it_cannot_change(capsys, protected, args, advice):
-    result, sent = run_with_token(capsys, args, CAPABILITIES, links(existing(protected)))
+    result, sent = run_through_token(capsys, args, capabilities(), links(existing(protected)))
     assert result['failed'] is True and result['msg'].startswith('password:') and advice in result['msg']
     assert [s['method'] for s in sent] == ['GET', 'GET']
 

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.plausible.analytics.plugins.modules import plausible_site
 
-from ..fakes import FakeResponse, run_module
+from ..fakes import FakeResponse, capabilities, run_module, run_with_token
 
 CONFIG = dict(id='pa-abcdefghijklmnopqrstu', installation_type=None, track_404_pages=False, hash_based_routing=False,
               outbound_links=False, file_downloads=False, revenue_tracking=False, tagged_events=False,
@@ -176,9 +176,6 @@ def test_warns_about_unverified_tls_and_plain_http(capsys):
     assert 'plain http:// to stats.example.net' in warnings
 
 
-TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
-
-
 def token_tracker(**changes):
     config = dict(id='pa-abcdefghijklmnopqrstu', installation_type='manual', hash_based_routing=False,
                   outbound_links=False, file_downloads=False, form_submissions=False)
@@ -186,17 +183,13 @@ def token_tracker(**changes):
     return FakeResponse(200, {'tracker_script_configuration': config})
 
 
-def run_with_token(capsys, args, *responses, **kwargs):
-    args = dict(dict(domain='example.com', api_key=None, plugin_token=TOKEN), **args)
-    result, sent = run_module(capsys, plausible_site.main, args, *responses, **kwargs)
-    assert TOKEN not in json.dumps(result)
-    return result, sent
+def run_through_token(capsys, args, *responses, **kwargs):
+    return run_with_token(capsys, plausible_site.main, dict(dict(domain='example.com'), **args), *responses, **kwargs)
 
 
 def test_token_applies_the_plugins_tracker_subset_and_returns_the_snippet(capsys):
-    capabilities = FakeResponse(200, {'authorized': True, 'data_domain': 'example.com', 'features': {}})
-    result, sent = run_with_token(capsys, dict(tracker_script_configuration=dict(outbound_links=True)),
-                                  capabilities, token_tracker(), token_tracker(outbound_links=True))
+    result, sent = run_through_token(capsys, dict(tracker_script_configuration=dict(outbound_links=True)),
+                                     capabilities(), token_tracker(), token_tracker(outbound_links=True))
     assert result['changed'] is True
     assert result['tracker_script_url'] == 'https://plausible.example/js/pa-abcdefghijklmnopqrstu.js'
     assert 'pa-abcdefghijklmnopqrstu.js' in result['snippet']
@@ -214,6 +207,6 @@ def test_token_applies_the_plugins_tracker_subset_and_returns_the_snippet(capsys
      'tracker_script_configuration: the Plugins API (plugin_token) can change only installation_type'),
 ])
 def test_token_refuses_what_needs_the_sites_api_before_any_request(capsys, args, message):
-    result, sent = run_with_token(capsys, args)
+    result, sent = run_through_token(capsys, args)
     assert result['failed'] is True and message in result['msg'] and sent == []
     assert 'settings/integrations?new_token=Ansible' in result['msg'] or 'track_404_pages' in result['msg']
