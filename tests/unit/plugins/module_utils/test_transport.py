@@ -11,6 +11,7 @@ from ansible_collections.plausible.analytics.plugins.module_utils._transport imp
 
 from ..fakes import TOKEN
 
+
 def test_basic_auth_sends_the_token_as_password():
     header = BasicAuth(TOKEN).headers()['Authorization']
     assert header.startswith('Basic ')

@@ -163,15 +163,14 @@ def run_through_token(capsys, args, *responses, **kwargs):
 
 def test_token_creates_a_goal_through_the_plugins_api_and_a_rerun_writes_nothing(capsys):
     created = FakeResponse(201, {'goals': [plugins_event(4, 'Signup')], 'meta': {'pagination': {'links': {}}}})
-    result, sent = run_through_token(capsys, dict(goal_type='event', event_name='Signup'), capabilities(), plugins_goals(),
-                                  created)
+    signup = dict(goal_type='event', event_name='Signup')
+    result, sent = run_through_token(capsys, signup, capabilities(), plugins_goals(), created)
     assert result['changed'] is True and result['goal']['id'] == 4
     assert [(s['method'], s['url'].split('/api/plugins/v1')[1]) for s in sent] == [
         ('GET', '/capabilities'), ('GET', '/goals'), ('PUT', '/goals')]
     assert json.loads(sent[2]['data']) == {'goals': [{'goal_type': 'Goal.CustomEvent',
                                                       'goal': {'event_name': 'Signup', 'custom_props': {}}}]}
-    result, sent = run_through_token(capsys, dict(goal_type='event', event_name='Signup'), capabilities(),
-                                  plugins_goals(plugins_event(4, 'Signup')))
+    result, sent = run_through_token(capsys, signup, capabilities(), plugins_goals(plugins_event(4, 'Signup')))
     assert result['changed'] is False and [s['method'] for s in sent] == ['GET', 'GET']
 
 
@@ -187,5 +186,5 @@ def test_token_refuses_what_the_plugins_api_cannot_do_before_any_request(capsys,
 
 def test_token_accepts_the_default_display_name(capsys):
     result, _sent = run_through_token(capsys, dict(goal_type='event', event_name='Signup', display_name='Signup'),
-                                   capabilities(), plugins_goals(plugins_event(4, 'Signup')))
+                                      capabilities(), plugins_goals(plugins_event(4, 'Signup')))
     assert result['changed'] is False
