@@ -52,17 +52,24 @@ class FakeClock:
 
 
 def run_module(capsys, main, args, *responses, check_mode=False, diff=False):
-    """Run a module's main() with ``args`` against scripted responses; return (result, requests sent)."""
+    """Run a module's main() with ``args`` against scripted responses; return (result, requests sent).
+
+    The transport runs on a fake clock, so that pacing under the rate limit waits no real time.
+    """
     from unittest import mock
 
     import pytest
     from ansible.module_utils.testing import patch_module_args
     from ansible_collections.plausible.analytics.plugins.module_utils._transport import Transport
 
-    session = FakeSession(*responses)
+    session, clock, transport_init = FakeSession(*responses), FakeClock(), Transport.__init__
+
+    def init(self, *init_args, **kwargs):
+        transport_init(self, *init_args, **dict(kwargs, session=session, clock=clock.time, sleep=clock.sleep))
+
     args = dict(dict(api_key=KEY, api_url='https://plausible.example'), **args)
     args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args), mock.patch.object(Transport, '_session', lambda self: session):
+    with patch_module_args(args), mock.patch.object(Transport, '__init__', init):
         with pytest.raises(SystemExit):
             main()
     out = capsys.readouterr().out
