@@ -23,6 +23,8 @@ BULK_GOALS = 8  # the server's maxItems for PUT /goals and DELETE /goals
 UNAUTHORIZED = 'Plugins API: unauthorized'
 # A Community Edition server mints tokens with this prefix (API file §3.1); the server itself never checks it.
 CE_TOKEN_PREFIX = 'plausible-plugin-selfhost-'
+# A CE server stores no currency, then finds the goal "taken" with an empty one (API file §8.3).
+CE_REVENUE_REFUSAL = '(with currency: ) has already been taken'
 TRACKER_KEYS = ('installation_type', 'hash_based_routing', 'outbound_links', 'file_downloads', 'form_submissions')
 TOKEN_HELP = ('make one in the dashboard at <api_url>/<domain>/settings/integrations?new_token=Ansible '
               '(Site Settings > Integrations > Plugin tokens); it is shown once')
@@ -70,8 +72,11 @@ class PluginsApi:
                     'deleted, or it belongs to another server. A new one: %s.' % (where, TOKEN_HELP),
                     status=status, error=detail, kind='unauthorized')
             kind = 'transient' if status >= 502 else 'api'
-            return transport.error('Plausible answered %s with HTTP %d: %s' % (where, status, detail), status=status,
-                                   error=detail, kind=kind)
+            message = 'Plausible answered %s with HTTP %d: %s' % (where, status, detail)
+            if CE_REVENUE_REFUSAL in detail:
+                message += (' (this is how a Community Edition server refuses every revenue goal: it has none; drop '
+                            'currency)')
+            return transport.error(message, status=status, error=detail, kind=kind)
         if status >= 500:
             return transport.error('%s answered HTTP %d with a body that is not the API\'s JSON: %s'
                                    % (where, status, transport.excerpt(response)), status=status, kind='transient')

@@ -118,3 +118,11 @@ def test_a_server_without_the_plugins_api_is_named():
     with pytest.raises(PlausibleError) as caught:
         api.request('GET', '/goals')
     assert "does not offer Plausible's Plugins API" in str(caught.value)
+
+
+def test_a_community_edition_revenue_refusal_is_explained():
+    refusal = {'errors': [{'detail': "event_name: 'Buy' (with currency: ) has already been taken"}]}
+    api, sent = make_api(FakeResponse(422, refusal), token='a-token-without-the-ce-prefix')
+    with pytest.raises(PlausibleError) as caught:
+        api.find_or_create_goal(dict(goal_type='event', event_name='Buy', currency='EUR'))
+    assert 'Community Edition server refuses every revenue goal' in str(caught.value) and len(sent) == 1
