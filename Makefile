@@ -1,45 +1,91 @@
-# Test, lint, build and docs targets of the plausible.analytics collection.
-# Every target installs what it needs into .venvs/ on first use; nothing has to be installed by hand.
-# The work is done by .ci/ci.py (standard library only); CONTRIBUTING.md explains each gate.
+# Test, lint, build and docs targets of the plausible.analytics collection. They run nox sessions, declared in
+# antsibull-nox.toml and noxfile.py (`make list` shows them); the first run installs the pinned nox and antsibull-nox
+# (.ci/requirements/nox.txt) into .venvs/nox, and each session installs what it needs into .nox/. CONTRIBUTING.md
+# explains each check.
 #
-#   make test              every gate below, then a summary (CI runs this through .ci/run)
-#   make sanity            ansible-test sanity on every matrix cell, no ignore files; requires_ansible = matrix
-#   make units             ansible-test units on the oldest and the newest cell
+#   make test              every check below but docs and fragment-check, then nox's summary (CI runs this via .ci/run)
+#   make quick             the fast loop: units and one integration target on the newest cell, the emulator's tests
+#   make sanity            ansible-test sanity on every matrix cell, no ignore files; ansible-doc; requires_ansible = matrix
+#   make units             ansible-test units on every matrix cell
+#   make integration       ansible-test integration against the emulator: every target on the newest cell, the smoke set on the others
 #   make emulator-tests    pytest of tests/emulator (the emulator's own suite)
-#   make integration       ansible-test integration against a fresh emulator, oldest and newest cell
-#   make lint              ansible-lint, production profile
-#   make docs-lint         ansible-doc of every module and of the role on every cell; antsibull-docs lint
+#   make lint              yamllint, extra checks (action group, unwanted files, trailing whitespace), ansible-lint (production)
+#   make docs-lint         antsibull-docs lint-collection-docs --plugin-docs
 #   make changelog         antsibull-changelog lint (fragments and changelogs/changelog.yaml)
 #   make build             build the tarball, check its file list, install it, run a module from it, galaxy-importer
+#   make demo              the README's first command: onboard three sites to a local emulator, twice
 #   make docs              plugin reference with antsibull-docs + Sphinx into docs/build/ (not committed)
 #   make fragment-check BASE=origin/main   a change to plugins/, roles/ or meta/runtime.yml adds a fragment
-#   make demo              the README's first command: onboard three sites to a local emulator, twice
-#   make venvs | matrix | clean
+#   make list | clean
 #
-# Variables:  CELLS="2.19 2.21"   matrix cells to use, by ansible-core series
-#             TARGETS="plausible_site emulator_smoke"   integration targets (default: all)
-#             JOBS=1              checks at a time (default: twice the CPUs, at most 8); 1 streams output live
+# Variables:  TARGETS="plausible_site emulator_smoke"   integration targets (make integration: on the newest cell only)
+#             NOXFLAGS="-r"                            extra nox options
 
 PYTHON ?= python3
-CI := $(PYTHON) .ci/ci.py
-export CELLS TARGETS JOBS BASE
+NOX := .venvs/nox/bin/nox
+CELLS := 2.19 2.20 2.21
+NEWEST := 2.21
+QUICK_TARGET ?= plausible_site
+# nox's own session selection (-s) wins over the default sessions; arguments after -- go to the session.
+RUN = $(NOX) $(NOXFLAGS)
 
-GATES := sanity units emulator-tests integration lint docs-lint changelog build
-
-.PHONY: help test $(GATES) docs fragment-check venvs matrix demo clean
+.PHONY: help test quick sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
 
 help:
-	@sed -n '2,23p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,23p' Makefile | sed 's/^# \{0,1\}//'
 
-test:
-	@$(CI) test
+$(NOX): .ci/requirements/nox.txt
+	rm -rf .venvs/nox
+	$(PYTHON) -m venv .venvs/nox
+	.venvs/nox/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/requirements/nox.txt
+	touch $@
 
-$(GATES) docs fragment-check venvs matrix:
-	@$(CI) $@
+test: $(NOX)
+	$(RUN)
+
+quick: $(NOX)
+	$(RUN) -s ansible-test-units-$(NEWEST) emulator
+	$(RUN) -s ansible-test-integration-$(NEWEST) -- $(QUICK_TARGET)
+
+sanity: $(NOX)
+	$(RUN) -s $(CELLS:%=ansible-test-sanity-%)
+
+units: $(NOX)
+	$(RUN) -s $(CELLS:%=ansible-test-units-%)
+
+integration: $(NOX)
+ifdef TARGETS
+	$(RUN) -s ansible-test-integration-$(NEWEST) -- $(TARGETS)
+else
+	$(RUN) -s $(CELLS:%=ansible-test-integration-%)
+endif
+
+emulator-tests: $(NOX)
+	$(RUN) -s emulator
+
+lint: $(NOX)
+	$(RUN) -s lint extra-checks ansible-lint
+
+docs-lint: $(NOX)
+	$(RUN) -s docs-check
+
+changelog: $(NOX)
+	$(RUN) -s changelog
+
+build: $(NOX)
+	$(RUN) -s build
+
+docs: $(NOX)
+	$(RUN) -s docs
+
+fragment-check: $(NOX)
+	$(RUN) -s fragment -- $(BASE)
 
 demo:
 	@bash docs/examples/demo.sh
 
+list: $(NOX)
+	@$(NOX) -l
+
 clean:
-	rm -rf .venvs docs/build tests/output .ansible changelogs/.plugin-cache.yaml
-	@$(PYTHON) -c 'import sys; sys.path.insert(0, ".ci"); import ci, shutil; shutil.rmtree(ci.STAGE_BASE, ignore_errors=True); print("removed", ci.STAGE_BASE)'
+	rm -rf .venvs .nox docs/build tests/output .ansible changelogs/.plugin-cache.yaml

@@ -23,7 +23,10 @@ class FakeResponse:
 
 
 class FakeSession:
-    """Answers each request with the next scripted response (or raises it) and records what was sent."""
+    """Answers each request with the next scripted response (or raises it) and records what was sent.
+
+    A callable in place of a response answers this and every later request: answer(method, url, **kwargs).
+    """
 
     def __init__(self, *responses):
         self.responses = list(responses)
@@ -32,7 +35,9 @@ class FakeSession:
 
     def request(self, method, url, **kwargs):
         self.sent.append(dict(kwargs, method=method, url=url))
-        answer = self.responses.pop(0)
+        answer = self.responses[0] if callable(self.responses[0]) else self.responses.pop(0)
+        if callable(answer):
+            answer = answer(method, url, **kwargs)
         if isinstance(answer, Exception):
             raise answer
         return answer
