@@ -29,7 +29,7 @@ QUICK_TARGET ?= plausible_site
 # nox's own session selection (-s) wins over the default sessions; arguments after -- go to the session.
 RUN = $(NOX) $(NOXFLAGS)
 
-.PHONY: help test quick sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
+.PHONY: help test test-default test-heavy quick sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
 
 help:
 	@sed -n '1,23p' Makefile | sed 's/^# \{0,1\}//'
@@ -40,8 +40,22 @@ $(NOX): .ci/requirements/nox.txt
 	.venvs/nox/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/requirements/nox.txt
 	touch $@
 
+# make test: `nox` (the default sessions) and the emulator-backed sessions run side by side (one per core), each
+# writes a JSON report, and the last line counts the sessions: "sessions: N passed, N failed".
+HEAVY := $(CELLS:%=ansible-test-integration-%) demo build
+
 test: $(NOX)
-	$(RUN)
+	@rm -f .nox/report-*.json
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target test-default test-heavy; status=$$?; \
+	$(PYTHON) -c 'import glob, json, sys; r = [s for f in glob.glob(".nox/report-*.json") for s in json.load(open(f))["sessions"]]; \
+	bad = [s["name"] for s in r if s["result"] not in ("success", "skipped")]; print("failed:", *bad) if bad else None; \
+	print("sessions: %d passed, %d failed" % (len(r) - len(bad), len(bad)))'; exit $$status
+
+test-default: $(NOX)
+	$(RUN) --report .nox/report-default.json
+
+test-heavy: $(NOX)
+	$(RUN) --report .nox/report-heavy.json -s $(HEAVY)
 
 quick: $(NOX)
 	$(RUN) -s ansible-test-units-$(NEWEST) emulator

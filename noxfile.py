@@ -5,11 +5,14 @@
 
 antsibull-nox.toml declares the container-free checks (lint, extra-checks, docs-check, ansible-lint). This file adds
 ansible-test on the support matrix (with --venv: no containers), the emulator-backed sessions and the project's own checks.
+`nox` alone runs the default sessions; the integration, demo and build sessions are not default (they start emulators
+and take longest): `make test` runs them side by side with the default ones.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import glob
 import json
@@ -57,8 +60,8 @@ def link_pythons() -> None:
         found.sort(key=lambda p: [int(x) for x in re.findall(r'\d+', Path(p).parents[1].name)])
         link = links / f'python{version}'
         if found and not link.exists():
-            link.unlink(missing_ok=True)
-            link.symlink_to(found[-1])
+            with contextlib.suppress(FileExistsError):  # `make test` starts two nox processes at once
+                link.symlink_to(found[-1])
     os.environ['PATH'] = f'{links}{os.pathsep}{os.environ["PATH"]}'
 
 
@@ -75,7 +78,9 @@ def install_get_pip() -> None:
     for source in glob.glob(str(REPO / '.nox' / '*' / 'lib' / 'python*' / 'site-packages' / 'ansible_test' / '_internal' /
                                 'python_requirements.py')):
         for version in re.findall(r"pip='([0-9.]+)'", Path(source).read_text(encoding='utf-8')):
-            (cache / f'get_pip_{version.replace(".", "_")}.py').write_bytes((REPO / '.ci' / 'get_pip_standin.py').read_bytes())
+            with tempfile.NamedTemporaryFile(dir=cache, delete=False) as handle:  # atomic: another session may read it now
+                handle.write((REPO / '.ci' / 'get_pip_standin.py').read_bytes())
+            os.replace(handle.name, cache / f'get_pip_{version.replace(".", "_")}.py')
 
 
 def machine_lock(name: str) -> None:
@@ -114,7 +119,7 @@ class Emulator:
             self.proc = subprocess.Popen([sys.executable, str(server), '--host', '127.0.0.1', '--port', '0',  # pylint: disable=consider-using-with
                                           '--api-key', self.api_key, '--key', f'{self.readonly_key}:stats:read:*'], stdout=out, stderr=log)
         atexit.register(self.stop)
-        for _ in range(300):
+        for _attempt in range(300):
             self.url = (self.out / 'out').read_text(encoding='utf-8').partition('\n')[0].strip() if self.proc.poll() is None else 'exited'
             if self.url:
                 break
@@ -218,7 +223,7 @@ for _core, _python in MATRIX.items():
                     f'(ansible-core {_core}, Python {_python}); arguments after -- pick targets',
         ansible_test_params=['integration', '--venv', '--python', _python, '--color', 'no', '--continue-on-error']
         + ([] if _core == NEWEST else ['smoke/']),
-        callback_before=before_integration, callback_after=after_integration, **_common)
+        callback_before=before_integration, callback_after=after_integration, **dict(_common, default=False))
 
 
 # ---- sessions of our own ----------------------------------------------------------------------------------------------
@@ -230,7 +235,7 @@ def emulator(session: nox.Session) -> None:
     session.run('pytest', '-p', 'no:cacheprovider', '-q', 'tests/emulator', *session.posargs)
 
 
-@nox.session(python=False)
+@nox.session(python=False, default=False)
 def demo(session: nox.Session) -> None:
     """`make demo` as a user runs it: its own venv, the emulator, the example playbook twice (changes, then none)."""
     session.run('bash', 'docs/examples/demo.sh', env=dict(DEMO_VENV=str(REPO / '.nox' / 'demo-venv')))
@@ -252,7 +257,7 @@ UNWANTED = re.compile(r'(^|/)(\.venvs?|\.nox|\.ansible|\.cache|\.git|\.ci|\.gith
                       r'^tests/integration/(inventory|integration_config\.yml)$|^changelogs/\.plugin-cache\.yaml$')
 
 
-@nox.session(python='3.13')
+@nox.session(python='3.13', default=False)
 def build(session: nox.Session) -> None:
     """Build the tarball, check its file list, install it, run a module from it on the emulator; galaxy-importer, strict."""
     bad = ['.venvs/x/bin/python', '.nox/lint/x', 'tests/output/junit/x.xml', '.ansible/x', '.git/config', '.ci/run', '.github/x',
@@ -312,7 +317,7 @@ def fragment(session: nox.Session) -> None:
     lines = session.run('git', 'diff', '--name-status', '--no-renames', merge_base, silent=True, external=True).splitlines()
     lines += ['A\t' + p for p in session.run('git', 'ls-files', '--others', '--exclude-standard', silent=True, external=True).split()]
     changes = [line.split('\t') for line in lines if line]
-    visible = sorted(path for _, path in changes if re.match(r'^(plugins|roles)/|^meta/runtime\.yml$', path))
+    visible = sorted(path for _kind, path in changes if re.match(r'^(plugins|roles)/|^meta/runtime\.yml$', path))
     fragments = sorted(path for kind, path in changes if kind == 'A' and re.match(r'^changelogs/fragments/[^/]+\.ya?ml$', path))
     if visible and not fragments:
         session.error(f'{len(visible)} user-visible file(s) changed since {base} ({", ".join(visible[:5])}) but no fragment was '
