@@ -83,12 +83,14 @@ def install_get_pip() -> None:
             os.replace(handle.name, cache / f'get_pip_{version.replace(".", "_")}.py')
 
 
+LOCKS: list = []
+
+
 def machine_lock(name: str) -> None:
-    """Hold a machine-wide lock until this process ends: ansible-test shares ~/.ansible/test/ between checkouts without one."""
-    path = Path.home() / '.ansible' / 'test' / f'.plausible-ci-{name}.lock'
-    handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with  # held until exit on purpose
+    """Take a machine-wide lock (released by after_sanity, or at exit): ansible-test shares ~/.ansible/test/ between checkouts."""
+    handle = open(Path.home() / '.ansible' / 'test' / f'.plausible-ci-{name}.lock', 'w', encoding='utf-8')  # pylint: disable=consider-using-with
     fcntl.flock(handle, fcntl.LOCK_EX)
-    atexit.register(handle.close)
+    LOCKS.append(handle)
 
 
 def drop_tmp() -> None:
@@ -186,6 +188,11 @@ def before_sanity(core: str) -> None:
     machine_lock(f'sanity-{MATRIX[core]}')
 
 
+def after_sanity() -> None:
+    LOCKS.pop().close()
+    drop_tmp()
+
+
 def after_units() -> None:
     print(f'unit tests run: {count_junit("*-units.xml")}')
     drop_tmp()
@@ -212,7 +219,7 @@ for _core, _python in MATRIX.items():
     antsibull_nox.add_ansible_test_session(
         name=f'ansible-test-sanity-{_core}', description=f'ansible-test sanity, no ignore files (ansible-core {_core}, Python {_python})',
         ansible_test_params=['sanity', '--venv', '--python', _python, '--color', 'no'],
-        callback_before=lambda core=_core: before_sanity(core), callback_after=drop_tmp, **_common)
+        callback_before=lambda core=_core: before_sanity(core), callback_after=after_sanity, **_common)
     antsibull_nox.add_ansible_test_session(
         name=f'ansible-test-units-{_core}', description=f'ansible-test units (ansible-core {_core}, Python {_python})',
         ansible_test_params=['units', '--venv', '--python', _python, '--color', 'no'],
