@@ -3,11 +3,14 @@
 # (.ci/requirements/nox.txt) into .venvs/nox, and each session installs what it needs into .nox/. CONTRIBUTING.md
 # explains each check.
 #
-#   make test              every check below but docs and fragment-check, then nox's summary (CI runs this via .ci/run)
-#   make quick             the fast loop: units and one integration target on the newest cell, the emulator's tests
+#   make test              every check below but docs and fragment-check; last line: sessions: N passed, N failed, N skipped
+#                          (CI runs this through .ci/run)
+#   make quick             the fast loop (~2 min): units and one integration target (QUICK_TARGET) on the newest cell,
+#                          the emulator's tests
 #   make sanity            ansible-test sanity on every matrix cell, no ignore files; ansible-doc; requires_ansible = matrix
 #   make units             ansible-test units on every matrix cell
-#   make integration       ansible-test integration against the emulator: every target on the newest cell, the smoke set on the others
+#   make integration       ansible-test integration against the emulator: every target on the newest cell, the targets
+#                          with the alias smoke on the others
 #   make emulator-tests    pytest of tests/emulator (the emulator's own suite)
 #   make lint              yamllint, extra checks (action group, unwanted files, trailing whitespace), ansible-lint (production)
 #   make docs-lint         antsibull-docs lint-collection-docs --plugin-docs
@@ -26,13 +29,12 @@ NOX := .venvs/nox/bin/nox
 CELLS := 2.19 2.20 2.21
 NEWEST := 2.21
 QUICK_TARGET ?= plausible_site
-# nox's own session selection (-s) wins over the default sessions; arguments after -- go to the session.
 RUN = $(NOX) $(NOXFLAGS)
 
-.PHONY: help test test-default test-heavy quick sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
+.PHONY: help test quick side-by-side nox-a nox-b sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
 
 help:
-	@sed -n '1,23p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,26p' Makefile | sed 's/^# \{0,1\}//'
 
 $(NOX): .ci/requirements/nox.txt
 	rm -rf .venvs/nox
@@ -40,26 +42,27 @@ $(NOX): .ci/requirements/nox.txt
 	.venvs/nox/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/requirements/nox.txt
 	touch $@
 
-# make test: `nox` (the default sessions) and the emulator-backed sessions run side by side (one per core), each
-# writes a JSON report, and the last line counts the sessions: "sessions: N passed, N failed".
+# make test and make quick run two nox processes side by side (one per core, 2 cores here); each writes a JSON
+# report, and the last line counts the sessions of both: "sessions: N passed, N failed, N skipped".
 HEAVY := $(CELLS:%=ansible-test-integration-%) demo build
 
 test: $(NOX)
-	@rm -f .nox/report-*.json
-	@$(MAKE) --no-print-directory -k -j2 --output-sync=target test-default test-heavy; status=$$?; \
-	$(PYTHON) -c 'import glob, json, sys; r = [s for f in glob.glob(".nox/report-*.json") for s in json.load(open(f))["sessions"]]; \
-	bad = [s["name"] for s in r if s["result"] not in ("success", "skipped")]; print("failed:", *bad) if bad else None; \
-	print("sessions: %d passed, %d failed" % (len(r) - len(bad), len(bad)))'; exit $$status
-
-test-default: $(NOX)
-	$(RUN) --report .nox/report-default.json
-
-test-heavy: $(NOX)
-	$(RUN) --report .nox/report-heavy.json -s $(HEAVY)
+	@$(MAKE) --no-print-directory side-by-side A='' B='-s $(HEAVY)'
 
 quick: $(NOX)
-	$(RUN) -s ansible-test-units-$(NEWEST) emulator
-	$(RUN) -s ansible-test-integration-$(NEWEST) -- $(QUICK_TARGET)
+	@$(MAKE) --no-print-directory side-by-side A='-s ansible-test-units-$(NEWEST) emulator' \
+	    B='-s ansible-test-integration-$(NEWEST) -- $(QUICK_TARGET)'
+
+side-by-side:
+	@rm -f .nox/report-*.json
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target nox-a nox-b; status=$$?; \
+	$(PYTHON) -c 'import glob, json; r = [s for f in glob.glob(".nox/report-*.json") for s in json.load(open(f))["sessions"]]; \
+	n = lambda *results: [s["name"] for s in r if s["result"] in results]; bad = n("failed", "aborted"); \
+	print("failed:", *bad) if bad else None; print("sessions: %d passed, %d failed, %d skipped" % (len(n("success")), len(bad), len(n("skipped"))))'; \
+	exit $$status
+
+nox-a nox-b: $(NOX)
+	$(RUN) --report .nox/report-$(@:nox-%=%).json $(if $(filter nox-a,$@),$(A),$(B))
 
 sanity: $(NOX)
 	$(RUN) -s $(CELLS:%=ansible-test-sanity-%)

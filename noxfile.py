@@ -281,8 +281,8 @@ def build(session: nox.Session) -> None:
     with tarfile.open(tarball) as tar:
         names = {m.name.removeprefix('./') for m in tar.getmembers()}
     unwanted = sorted(n for n in names if UNWANTED.search(n))
-    missing = sorted({'MANIFEST.json', 'FILES.json', 'meta/runtime.yml', 'README.md', 'LICENSE'}
-                     | {f'plugins/modules/{m}.py' for m in modules(REPO)} - names)
+    missing = sorted(({'MANIFEST.json', 'FILES.json', 'meta/runtime.yml', 'README.md', 'LICENSE'}
+                      | {f'plugins/modules/{m}.py' for m in modules(REPO)}) - names)
     if unwanted or missing:
         session.error(f'{tarball.name}: unwanted files {unwanted[:20]}; missing files {missing}')
     session.log(f'{tarball.name}: {len(names)} members, none unwanted, none missing')
