@@ -44,7 +44,7 @@ $(NOX): .ci/requirements/nox.txt
 
 # make test and make quick run two nox processes side by side (one per core, 2 cores here); each writes a JSON
 # report, and the last line counts the sessions of both: "sessions: N passed, N failed, N skipped".
-HEAVY := $(CELLS:%=ansible-test-integration-%) demo build
+HEAVY := $(CELLS:%=ansible-test-integration-%) demo
 
 test: $(NOX)
 	@$(MAKE) --no-print-directory side-by-side A='' B='-s $(HEAVY)'

@@ -5,8 +5,8 @@
 
 antsibull-nox.toml declares the container-free checks (lint, extra-checks, docs-check, ansible-lint). This file adds
 ansible-test on the support matrix (with --venv: no containers), the emulator-backed sessions and the project's own checks.
-`nox` alone runs the default sessions; the integration, demo and build sessions are not default (they start emulators
-and take longest): `make test` runs them side by side with the default ones.
+`nox` alone runs the default sessions; the integration and demo sessions are not default (they take longest, and
+ansible-test sessions are not default in community collections either): `make test` runs them side by side with `nox`.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ UNWANTED = re.compile(r'(^|/)(\.venvs?|\.nox|\.ansible|\.cache|\.git|\.ci|\.gith
                       r'^tests/integration/(inventory|integration_config\.yml)$|^changelogs/\.plugin-cache\.yaml$')
 
 
-@nox.session(python='3.13', default=False)
+@nox.session(python='3.13')
 def build(session: nox.Session) -> None:
     """Build the tarball, check its file list, install it, run a module from it on the emulator; galaxy-importer, strict."""
     bad = ['.venvs/x/bin/python', '.nox/lint/x', 'tests/output/junit/x.xml', '.ansible/x', '.git/config', '.ci/run', '.github/x',
