@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ansible.release import __version__ as ansible_version
+from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible_collections.plausible.analytics.plugins.modules import plausible_goal, plausible_shared_link, plausible_site, plausible_sites
 
 from ..fakes import FakeResponse, run_module
