@@ -307,9 +307,10 @@ def build(session: nox.Session) -> None:
 
     workdir = tmp / 'importer'
     (workdir / 'tmp').mkdir(parents=True, exist_ok=True)
-    output = session.run('python', '-m', 'galaxy_importer.main', str(tarball), silent=True, env=dict(
-        GALAXY_IMPORTER_CONFIG=str(REPO / '.ci' / 'galaxy-importer.cfg'), ANSIBLE_HOME=str(workdir),
-        GALAXY_IMPORTER_TMP_ROOT_DIR=str(workdir / 'tmp'), GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=str(workdir / 'tmp')))
+    with session.chdir(workdir):  # it writes importer_result.json into the current folder
+        output = session.run('python', '-m', 'galaxy_importer.main', str(tarball), silent=True, env=dict(
+            GALAXY_IMPORTER_CONFIG=str(REPO / '.ci' / 'galaxy-importer.cfg'), ANSIBLE_HOME=str(workdir),
+            GALAXY_IMPORTER_TMP_ROOT_DIR=str(workdir / 'tmp'), GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=str(workdir / 'tmp')))
     problems = [line for line in (output or '').splitlines() if re.search(r'\b(WARNING|ERROR|CRITICAL|Traceback)\b', line)]
     if problems or 'Importer processing completed successfully' not in (output or ''):
         session.error(f'galaxy-importer: {problems or output}')
