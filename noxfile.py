@@ -39,9 +39,9 @@ except ImportError:
 
 REPO = Path(__file__).resolve().parent
 FQCN = 'plausible.analytics'
-# The support matrix: ansible-core series -> Python. meta/runtime.yml's requires_ansible must state exactly this range.
+# The support matrix, oldest first: ansible-core series -> Python. meta/runtime.yml's requires_ansible states exactly this range.
 MATRIX = {'2.19': '3.11', '2.20': '3.12', '2.21': '3.13'}
-NEWEST = '2.21'  # runs every integration target; the other cells run the targets with the alias `smoke`
+OLDEST, NEWEST = list(MATRIX)[0], list(MATRIX)[-1]  # the newest runs every integration target, the others those with the alias smoke
 # ansible-core 2.20 and 2.21 warn about their own internal collection on `ansible-doc -t role` (ansible/ansible#85689,
 # fixed by ansible/ansible#86815). It says nothing about this collection, so this one message does not fail a check.
 KNOWN_CORE_WARNING = re.compile(r"Collection at '[^']*/_protomatter' does not have a MANIFEST\.json file")
@@ -174,9 +174,8 @@ def before_sanity(core: str) -> None:
     ignores = glob.glob('tests/sanity/ignore-*.txt')
     if ignores:
         raise RuntimeError(f'sanity ignore files are not allowed: {ignores}')
-    cores = sorted(MATRIX, key=lambda c: tuple(map(int, c.split('.'))))
-    upper = f'{cores[-1].split(".")[0]}.{int(cores[-1].split(".")[1]) + 1}'
-    wanted = f'>={cores[0]}.0,<{upper}.0'
+    major, minor = NEWEST.split('.')
+    wanted = f'>={OLDEST}.0,<{major}.{int(minor) + 1}.0'
     said = re.search(r'^requires_ansible:\s*[\'"]?([^\'"\n]+)', Path('meta/runtime.yml').read_text(encoding='utf-8'), re.M)
     if not said or said.group(1) != wanted:
         raise RuntimeError(f'meta/runtime.yml: requires_ansible must be {wanted!r}, the tested matrix (noxfile.py MATRIX)')
@@ -251,7 +250,7 @@ def demo(session: nox.Session) -> None:
 @nox.session(python='3.11')
 def changelog(session: nox.Session) -> None:
     """antsibull-changelog lint of the fragments and of changelogs/changelog.yaml; fragments are not kept."""
-    session.install('antsibull-changelog==0.36.0', f'ansible-core>={NEWEST}.0,<{NEWEST}.99')  # `antsibull-changelog release` calls ansible-doc
+    session.install('antsibull-changelog==0.36.0', f'ansible-core>={OLDEST}.0,<{OLDEST}.99')  # `antsibull-changelog release` calls ansible-doc
     if not re.search(r'^keep_fragments:\s*false\s*$', Path('changelogs/config.yaml').read_text(encoding='utf-8'), re.M):
         session.error('changelogs/config.yaml must say keep_fragments: false')
     session.run('antsibull-changelog', 'lint')
