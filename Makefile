@@ -26,7 +26,7 @@
 
 PYTHON ?= python3
 NOX := .venvs/nox/bin/nox
-CELLS := 2.19 2.20 2.21
+CELLS := 2.19 2.20 2.21  # the matrix, as MATRIX in noxfile.py says (oldest first)
 NEWEST := 2.21
 QUICK_TARGET ?= plausible_site
 RUN = $(NOX) $(NOXFLAGS)
