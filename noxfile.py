@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -71,10 +72,11 @@ os.environ.update(PRE_COMMIT='1', NO_PROXY='127.0.0.1,localhost', ANSIBLE_NOCOLO
 
 # ---- helpers of the ansible-test sessions (they run in antsibull-nox's copy of the collection) ----------------------
 
-def install_get_pip() -> None:
-    """Put .ci/get_pip_standin.py where ansible-test looks for its cached get-pip (it cannot download it here)."""
+def prepare_ansible_test() -> None:
+    """Put .ci/get_pip_standin.py where ansible-test looks for its cached get-pip (it cannot download it here); the SSH key."""
     cache = Path.home() / '.ansible' / 'test' / 'cache'
     cache.mkdir(parents=True, exist_ok=True)
+    ensure_ssh_key()
     for source in glob.glob(str(REPO / '.nox' / '*' / 'lib' / 'python*' / 'site-packages' / 'ansible_test' / '_internal' /
                                 'python_requirements.py')):
         for version in re.findall(r"pip='([0-9.]+)'", Path(source).read_text(encoding='utf-8')):
@@ -91,6 +93,17 @@ def machine_lock(name: str) -> None:
     handle = open(Path.home() / '.ansible' / 'test' / f'.plausible-ci-{name}.lock', 'w', encoding='utf-8')  # pylint: disable=consider-using-with
     fcntl.flock(handle, fcntl.LOCK_EX)
     LOCKS.append(handle)
+
+
+def ensure_ssh_key() -> None:
+    """Create ansible-test's ~/.ansible/test/id_rsa as it does, under a lock: two ansible-test runs that start at once race for it."""
+    key = Path.home() / '.ansible' / 'test' / 'id_rsa'
+    with open(key.with_name('.plausible-ci-ssh-key.lock'), 'w', encoding='utf-8') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not key.with_suffix('.pub').exists() and shutil.which('ssh-keygen'):
+            key.unlink(missing_ok=True)
+            subprocess.run(['ssh-keygen', '-m', 'PEM', '-q', '-t', 'rsa', '-N', '', '-f', str(key)], check=True)
+            key.write_text(re.sub(r'(BEGIN|END) PRIVATE KEY', r'\1 RSA PRIVATE KEY', key.read_text(encoding='utf-8')), encoding='utf-8')
 
 
 def drop_tmp() -> None:
@@ -183,7 +196,7 @@ def before_sanity(core: str) -> None:
     for module in modules(Path.cwd()):
         ansible_doc(session_bin(core, 'sanity'), f'{FQCN}.{module}', env=env)
     ansible_doc(session_bin(core, 'sanity'), '-t', 'role', f'{FQCN}.onboard', env=env)
-    install_get_pip()
+    prepare_ansible_test()
     machine_lock(f'sanity-{MATRIX[core]}')
 
 
@@ -204,7 +217,7 @@ def before_integration() -> None:
     emulator = Emulator(Path.cwd() / 'tests' / 'emulator' / 'server.py')
     EMULATORS.append(emulator)
     emulator.write_integration_config()
-    install_get_pip()
+    prepare_ansible_test()
 
 
 def after_integration() -> None:
@@ -222,7 +235,7 @@ for _core, _python in MATRIX.items():
     antsibull_nox.add_ansible_test_session(
         name=f'ansible-test-units-{_core}', description=f'ansible-test units (ansible-core {_core}, Python {_python})',
         ansible_test_params=['units', '--venv', '--python', _python, '--color', 'no'],
-        callback_before=install_get_pip, callback_after=after_units, **_common)
+        callback_before=prepare_ansible_test, callback_after=after_units, **_common)
     antsibull_nox.add_ansible_test_session(
         name=f'ansible-test-integration-{_core}',
         description=f'ansible-test integration against the emulator, {"every target" if _core == NEWEST else "targets with the alias smoke"} '
@@ -344,3 +357,8 @@ def docs(session: nox.Session) -> None:
                 env=dict(ANSIBLE_COLLECTIONS_PATH=str(collections.current_place)))
     session.run('cp', 'docs/sphinx/index.rst', str(rst), external=True)
     session.run('sphinx-build', '-M', 'html', str(rst), str(rst.parent), '-c', 'docs/sphinx', '-q', '--keep-going')
+
+
+# Allow `python noxfile.py` as antsibull-nox's template does (nox >= 2025.02.09).
+if __name__ == '__main__':
+    nox.main()
