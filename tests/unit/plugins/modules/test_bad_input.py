@@ -94,7 +94,7 @@ LOCAL = [
     ('plausible_sites', dict(sites=[dict(domain='bulk-g.example', goals=[dict(goal_type='funnel', event_name='A')])]),
      'value of goal_type must be one of: event, page, got: funnel found in sites -> goals'),
     ('plausible_sites', dict(sites=[dict(domain='bulk-h.example', shared_links=[RESERVED_LINK])]),
-     f"sites[0] (bulk-h.example): name: '{RESERVED_LINK}' is reserved"),
+     f"sites[0] (bulk-h.example): shared_links[0].name: '{RESERVED_LINK}' is reserved"),
     ('plausible_sites', dict(sites=[dict(domain='bulk-i.example', timezone='Europe/Atlantis')]),
      "sites[0] (bulk-i.example): timezone: 'Europe/Atlantis' is not a time zone"),
     ('plausible_sites', dict(sites=[dict(domain='bulk-j.example', goals=[dict(goal_type='event', event_name='A', custom_props=THREE_PROPS_TOO_MANY)])]),
