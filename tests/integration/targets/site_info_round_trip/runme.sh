@@ -10,7 +10,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")"
-python='' work='' config='' url='' key=''  # set by runme-common.sh, which shellcheck does not follow
+python='' work='' config='' key=''  # set by runme-common.sh, which shellcheck does not follow
 source ../setup_emulator/files/runme-common.sh site_info_round_trip
 
 export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_NOCOLOR=1
