@@ -90,7 +90,7 @@ def ensure(resource, state, check_mode):
 
 
 class PlausibleModule:
-    """An AnsibleModule with the shared options, a client, and one way of reporting results and errors."""
+    """An AnsibleModule with the shared options, one surface per API a credential reaches, and one way of reporting."""
 
     def __init__(self, argument_spec, credentials_required=True, **kwargs):
         """``credentials_required=False`` lets a module take its credentials elsewhere (plausible_sites: per site)."""
@@ -102,7 +102,8 @@ class PlausibleModule:
         params = self.module.params
         self.params = params
         self.check_mode = self.module.check_mode
-        if credentials_required and not (params['api_key'] or '').strip() and not (params['plugin_token'] or '').strip():
+        api_key, plugin_token = ((params[name] or '').strip() for name in ('api_key', 'plugin_token'))
+        if credentials_required and not api_key and not plugin_token:
             self.module.fail_json(msg='Invalid input, nothing was sent: api_key, plugin_token: one of them is required and '
                                       'both are empty; give an API key for the Sites API or a site\'s plugin token for '
                                       'the Plugins API')
@@ -114,9 +115,8 @@ class PlausibleModule:
             params['api_url'], validate_certs=params['validate_certs'], timeout=params['timeout'],
             retries=params['retries'], rate_limit_wait=params['rate_limit_wait'], notify=self.module.warn)
         # One surface per credential given; a resource uses the Plugins API where its site's token is given.
-        self.sites = SitesApi(self.transport, params['api_key']) if (params['api_key'] or '').strip() else None
-        self.plugins = PluginsApi(self.transport, params['plugin_token']) if (params['plugin_token'] or '').strip() else None
-        self.client = self.sites
+        self.sites = SitesApi(self.transport, api_key) if api_key else None
+        self.plugins = PluginsApi(self.transport, plugin_token) if plugin_token else None
         self._warn_about_transport()
 
     def _warn_about_transport(self):
