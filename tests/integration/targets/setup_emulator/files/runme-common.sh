@@ -44,11 +44,4 @@ import sys, yaml
 config = yaml.safe_load(open(sys.argv[1]))
 print(config["plausible_test_api_url"].rstrip("/"), config["plausible_test_api_key"])' "$config")
 
-control() {
-    "$python" -c '
-import sys, urllib.request
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-request = urllib.request.Request(sys.argv[1] + sys.argv[3], data=body, method=sys.argv[2],
-                                 headers={"Content-Type": "application/json"})
-sys.stdout.write(urllib.request.urlopen(request, timeout=30).read().decode())' "$url" "$@"
-}
+control() { "$python" ../setup_emulator/files/control.py "$url" "$@"; }
