@@ -48,6 +48,7 @@ OLDEST, NEWEST = list(MATRIX)[0], list(MATRIX)[-1]  # the newest runs every inte
 KNOWN_CORE_WARNING = re.compile(r"Collection at '[^']*/_protomatter' does not have a MANIFEST\.json file")
 
 nox.options.reuse_venv = 'yes'
+nox.options.default_venv_backend = 'uv'  # installs in a tenth of pip's CPU time; ansible-test's own venvs still use pip
 antsibull_nox.load_antsibull_nox_toml()
 
 
@@ -67,7 +68,7 @@ def link_pythons() -> None:
 
 
 link_pythons()
-os.environ.update(PRE_COMMIT='1', NO_PROXY='127.0.0.1,localhost', ANSIBLE_NOCOLOR='1')
+os.environ.update(PRE_COMMIT='1', NO_PROXY='127.0.0.1,localhost', ANSIBLE_NOCOLOR='1', UV_PYTHON_DOWNLOADS='never')
 
 
 # ---- helpers of the ansible-test sessions (they run in antsibull-nox's copy of the collection) ----------------------
