@@ -161,10 +161,10 @@ class Emulator:
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(self.url + '/_emulator/state', timeout=30) as answer:
             return json.load(answer)
 
-    def write_integration_config(self) -> None:
+    def write_integration_config(self, smoke: bool) -> None:
         """tests/integration/integration_config.yml (mode 0600), the variables of tests/integration/README.md."""
         values = dict(plausible_test_api_url=self.url, plausible_test_api_key=self.api_key,
-                      plausible_test_readonly_api_key=self.readonly_key,
+                      plausible_test_readonly_api_key=self.readonly_key, plausible_test_smoke=smoke,
                       plausible_test_emulator_server=str(self.server), plausible_test_emulator_python=sys.executable)
         path = Path('tests/integration/integration_config.yml')
         path.unlink(missing_ok=True)
@@ -222,10 +222,10 @@ def after_units() -> None:
 EMULATORS: list[Emulator] = []
 
 
-def before_integration() -> None:
+def before_integration(core: str) -> None:
     emulator = Emulator(Path.cwd() / 'tests' / 'emulator' / 'server.py')
     EMULATORS.append(emulator)
-    emulator.write_integration_config()
+    emulator.write_integration_config(smoke=core != NEWEST)
     prepare_ansible_test()
 
 
@@ -251,7 +251,7 @@ for _core, _python in MATRIX.items():
                     f'(ansible-core {_core}, Python {_python}); arguments after -- pick targets',
         ansible_test_params=['integration', '--venv', '--python', _python, '--color', 'no', '--continue-on-error']
         + ([] if _core == NEWEST else ['smoke/']),
-        callback_before=before_integration, callback_after=after_integration, **dict(_common, default=False))
+        callback_before=lambda core=_core: before_integration(core), callback_after=after_integration, **dict(_common, default=False))
 
 
 # ---- sessions of our own ----------------------------------------------------------------------------------------------
