@@ -202,8 +202,7 @@ def before_sanity(core: str) -> None:
     if not said or said.group(1) != wanted:
         raise RuntimeError(f'meta/runtime.yml: requires_ansible must be {wanted!r}, the tested matrix (noxfile.py MATRIX)')
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(Path.cwd().parents[2]), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
-    for module in modules(Path.cwd()):
-        ansible_doc(session_bin(core, 'sanity'), f'{FQCN}.{module}', env=env)
+    ansible_doc(session_bin(core, 'sanity'), *(f'{FQCN}.{module}' for module in modules(Path.cwd())), env=env)
     ansible_doc(session_bin(core, 'sanity'), '-t', 'role', f'{FQCN}.onboard', env=env)
     prepare_ansible_test()
     machine_lock(f'sanity-{MATRIX[core]}')
