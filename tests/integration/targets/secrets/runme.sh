@@ -23,7 +23,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")"
-python='' work='' url=''  # set by runme-common.sh, which shellcheck does not follow
+python='' work='' url='' config=''  # set by runme-common.sh, which shellcheck does not follow
 source ../setup_emulator/files/runme-common.sh secrets
 started=$SECONDS
 smoke=$("$python" -c 'import sys, yaml; print(str(yaml.safe_load(open(sys.argv[1])).get("plausible_test_smoke", False)).lower())' "$config")
