@@ -91,3 +91,40 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 """
+
+    # The shared options as plausible_verify takes them (verify_argument_spec() in plugins/module_utils/_verify_module.py):
+    # accepted so that the action group's module_defaults apply, but credentials are ignored and api_url has no alias
+    # (that module's url is the page). Its own timeout and validate_certs are documented in the module.
+    VERIFY = r"""
+options:
+  api_url:
+    description:
+      - Base URL of the Plausible server, for example V(https://plausible.io) or your own server's address.
+      - Only used to tell a script or event endpoint on the Plausible server from a proxied one (RV(snippet.proxied)).
+        Nothing is sent to it unless the page loads its script from there.
+      - If not set, the environment variable E(PLAUSIBLE_API_URL) is used, then E(PLAUSIBLE_URL).
+      - Unlike the other modules of the collection it has no alias C(url), because O(url) is the page here.
+    type: str
+    default: https://plausible.io
+  api_key:
+    description:
+      - Accepted so that C(module_defaults) for the action group C(group/plausible.analytics.plausible) apply, and ignored.
+      - The key is never sent anywhere, also not to the Plausible server.
+    type: str
+  plugin_token:
+    description:
+      - Accepted so that C(module_defaults) for the action group apply, and ignored; never sent anywhere.
+    type: str
+  retries:
+    description:
+      - Accepted so that C(module_defaults) for the action group apply, and ignored; a verification sends each request once.
+    type: int
+    default: 3
+  rate_limit_wait:
+    description:
+      - Accepted so that C(module_defaults) for the action group apply, and ignored.
+    type: int
+    default: 60
+requirements:
+  - requests
+"""

@@ -17,8 +17,10 @@ from __future__ import annotations
 import base64
 import json
 import random
+import socket
 import time
 import traceback
+from urllib.parse import urljoin, urlsplit
 
 try:
     import requests
@@ -36,6 +38,23 @@ USER_AGENT = 'plausible.analytics/%s (Ansible collection)' % COLLECTION_VERSION
 AMBIGUOUS = ('transport', 'transient')
 EXCERPT_LENGTH = 200
 REDACTED = '********'
+# Transport.fetch: what it reads at most, in which pieces, and the kinds of failure it reports.
+FETCH_MAX_BYTES = 5 * 1024 * 1024
+FETCH_CHUNK = 64 * 1024
+FETCH_FAILURES = ('invalid_url', 'dns_error', 'connect_error', 'tls_error', 'timeout', 'too_many_redirects')
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+class Fetched:
+    """What Transport.fetch got: the final URL, its status, headers and (possibly truncated) body, the redirects."""
+
+    def __init__(self, url, status, headers, body, truncated=False, redirects=()):
+        self.url = url
+        self.status = status
+        self.headers = headers  # case-insensitive; repeated headers joined by ', '
+        self.body = body
+        self.truncated = truncated
+        self.redirects = list(redirects)
 
 
 class PlausibleError(Exception):
@@ -257,12 +276,103 @@ class Transport:
         now = self.clock()
         return (int(now // period) + 1) * period - now
 
+    def fetch(self, url, method='GET', headers=None, secret_headers=None, data=None, max_bytes=FETCH_MAX_BYTES,
+              max_redirects=5):
+        """Fetch any URL, not the API: bounded in size, redirects and time, for reading pages that are not trusted.
+
+        Redirects are followed by hand (``max_redirects`` of them; None follows none) and recorded. ``secret_headers``
+        go only to the origin of ``url`` and are redacted everywhere. The body is read up to ``max_bytes``. A failure to
+        get any answer raises a PlausibleError whose ``kind`` is one of FETCH_FAILURES.
+        """
+        secret_headers = dict(secret_headers or {})
+        self.add_secrets([value for value in secret_headers.values() if value])
+        origin = _origin(url)
+        deadline = self.clock() + self.timeout
+        redirects = []
+        while True:
+            sent = dict(headers or {})
+            if _origin(url) == origin:
+                sent.update(secret_headers)
+            response = self._fetch_once(method, url, sent, data)
+            location = response.headers.get('Location')
+            if max_redirects is None or response.status_code not in REDIRECT_STATUSES or not location:
+                break
+            response.close()
+            location = urljoin(url, location)
+            redirects.append(dict(status=response.status_code, location=self.redact(location)))
+            if len(redirects) > max_redirects:
+                raise self.error('%s %s: more than %d redirects (the last to %s)' % (method, url, max_redirects, location),
+                                 kind='too_many_redirects')
+            if response.status_code == 303 or (response.status_code in (301, 302) and method == 'POST'):
+                method, data = 'GET', None
+            url = location
+        try:
+            body, truncated = self._read_bounded(response, max_bytes, deadline, method, url)
+        finally:
+            response.close()
+        return Fetched(url, response.status_code, response.headers, body, truncated, redirects)
+
+    def _fetch_once(self, method, url, headers, data):
+        self.request_count += 1
+        try:
+            return self._session().request(method, url, headers=headers, data=data, timeout=self.timeout,
+                                           verify=self.validate_certs, allow_redirects=False, stream=True)
+        except requests.exceptions.RequestException as exc:
+            kind = _fetch_failure(exc)
+            raise self.error('%s %s failed: %s' % (method, url, _describe_transport_error(exc) if kind != 'dns_error'
+                                                   else 'the host name does not resolve'), kind=kind)
+
+    def _read_bounded(self, response, max_bytes, deadline, method, url):
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(FETCH_CHUNK):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_bytes:
+                    return b''.join(chunks)[:max_bytes], True
+                if self.clock() > deadline:
+                    raise self.error('%s %s: no complete answer within %s s' % (method, url, self.timeout), kind='timeout')
+        except requests.exceptions.RequestException as exc:
+            raise self.error('%s %s failed while reading: %s' % (method, url, _describe_transport_error(exc)),
+                             kind=_fetch_failure(exc))
+        return b''.join(chunks), False
+
 
 def parse_json(response):
     try:
         return response.json() if response.content else None
     except ValueError:
         return None
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return (parts.scheme.lower(), (parts.hostname or '').lower(), parts.port)
+
+
+def _fetch_failure(exc):
+    """The kind of a requests exception, as Transport.fetch reports it; DNS is told apart by the error it wraps."""
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
+        return 'invalid_url'
+    if isinstance(exc, requests.exceptions.SSLError):
+        return 'tls_error'
+    if isinstance(exc, requests.exceptions.Timeout) or _wraps(exc, lambda inner: isinstance(inner, TimeoutError)
+                                                               or type(inner).__name__ == 'ReadTimeoutError'):
+        return 'timeout'
+    if _wraps(exc, lambda inner: isinstance(inner, socket.gaierror) or type(inner).__name__ == 'NameResolutionError'):
+        return 'dns_error'
+    return 'connect_error'
+
+
+def _wraps(exc, test, depth=0):
+    """Whether ``exc`` or an error it wraps (urllib3 nests them in reasons, causes and arguments) passes ``test``."""
+    if not isinstance(exc, BaseException) or depth > 6:
+        return False
+    if test(exc):
+        return True
+    inner = [getattr(exc, 'reason', None), exc.__cause__, exc.__context__] + list(getattr(exc, 'args', ()))
+    return any(_wraps(item, test, depth + 1) for item in inner if item is not exc)
 
 
 def _describe_transport_error(exc):
