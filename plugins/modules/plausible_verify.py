@@ -11,8 +11,8 @@ short_description: Check that a live web page really tracks a site with Plausibl
 version_added: 1.0.0
 description:
   - Fetches the page at O(url) with a plain HTTP client and reads its HTML, its headers and the tracking script it loads,
-    to tell whether visits to it are counted for the site O(domain). It finds the failures that a deploy can cause: a
-    missing snippet (also behind a stale cache), another site's snippet, a snippet without its inline bootstrap, a
+    to tell whether visits to it are counted for the site O(domain). It finds the failures that a deploy can cause, such
+    as a missing snippet (also behind a stale cache), another site's snippet, a snippet without its inline bootstrap, a
     script path or proxy that answers 404, a Content-Security-Policy that blocks the script, its inline init or the
     event endpoint, and with O(probe_endpoint) an event route that does not reach Plausible.
   - Plausible's dashboard has a browser-based "Verify installation", but no API offers it, and Community Edition has no
@@ -121,7 +121,7 @@ options:
   cache_bust:
     description:
       - When the page has no snippet, fetch it once more with C(?plausible_verification=<n>) added, as Plausible's
-        verifier does. A snippet there means a cache serves an old copy: V(only_after_cache_bust).
+        verifier does. A snippet there means that a cache serves an old copy, V(only_after_cache_bust).
     type: bool
     default: true
   fail_on_inconclusive:
