@@ -8,6 +8,7 @@ byte-exact error bodies, normalisation, idempotency, pagination and rate limits.
 goal made through one is seen through the other. Standard library only, Python >= 3.11.
 
 Modules: ``server.py`` (this one: control API, HTTP handler, command line), ``sites_api.py``, ``plugins_api.py``,
+``tracker.py`` (the tracker scripts and the event endpoint a web page uses),
 ``model.py`` (the shared state and the goal changeset), ``phoenix.py`` (responses, content negotiation, body
 parsing, path matching, cursor pagination).
 
@@ -38,7 +39,7 @@ In-process use (tests)::
     emu = start(api_key='KEY', keys=['RO:stats:read:*'], team_keys=[], community_edition=False, has_user=True,
                 burst_limit=5)   # any config key below as a keyword
     emu.base_url                 # e.g. http://127.0.0.1:43127
-    emu.reset(); emu.snapshot(); emu.seed({...}); emu.requests(); emu.clear_requests()
+    emu.reset(); emu.snapshot(); emu.seed({...}); emu.requests(); emu.clear_requests(); emu.accepted_events()
     emu.add_fault({...}); emu.list_faults(); emu.clear_faults(); emu.set_config({...}); emu.shift_clock(advance=60)
     token = emu.create_plugin_token('example.com', 'Ansible')   # the raw token; token='...' chooses it
     emu.plugin_tokens(); emu.revoke_plugin_tokens(token_id=None, token=None, domain=None)
@@ -97,6 +98,9 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     token's label (``plugin-token1``..), ``none`` (no single Basic header) or ``unknown`` (no such token).
     The Authorization header (Bearer or Basic) is never recorded. ``status`` is null for a reset connection; ``time`` is epoch
     seconds on the emulator's clock.
+``GET /_emulator/events``
+    The events that ``POST /api/event`` accepted (202), oldest first: ``[{"domain", "event_name", "url",
+    "site_exists"}]``; an invalid body (400) is never recorded. Reset clears them.
 ``POST /_emulator/faults`` / ``GET /_emulator/faults`` / ``DELETE /_emulator/faults``
     ``{"method": "PUT", "path": "/api/v1/sites/goals" | "path_prefix": "/api/v1/sites" | "path_regex": "...",
     "status": 502, "body": "<raw text>" | "json": {...}, "content_type": "text/html", "headers": {...},
@@ -186,6 +190,7 @@ from .phoenix import (HTML_TYPE, JSON_TYPE, REDIRECT_PAGE, PhoenixError, Respons
                       json_response, negotiate, parse_body, render_error_view)
 from .plugins_api import PluginsApi, new_raw_token
 from .sites_api import MSG_CRASH, SitesApi
+from .tracker import Tracker
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -258,6 +263,7 @@ class Emulator:
             self.cli_keys[token] = ApiKey(token, f'team-key{index}', MAIN_USER_EMAIL, scopes, self.default_team_uuid)
         self.api = SitesApi(self)
         self.plugins = PluginsApi(self)
+        self.tracker = Tracker(self)
         self.base_url = None
         self._server = None
         self._thread = None
@@ -317,6 +323,7 @@ class Emulator:
             self.state = State(self.default_team_uuid)
             self.limiter = RateLimiter()
             self.log = []
+            self.events = []
             self.faults = []
             self.clock_offset = 0.0
             self._next_log_id = 0
@@ -543,6 +550,10 @@ class Emulator:
         with self.lock:
             return [dict(entry) for entry in self.log]
 
+    def accepted_events(self):
+        with self.lock:
+            return [dict(event) for event in self.events]
+
     def clear_requests(self):
         with self.lock:
             self.log.clear()
@@ -569,6 +580,7 @@ class Emulator:
             ('POST', 'seed'): self.seed,
             ('GET', 'requests'): lambda spec: self.requests(),
             ('DELETE', 'requests'): lambda spec: self.clear_requests(),
+            ('GET', 'events'): lambda spec: self.accepted_events(),
             ('GET', 'faults'): lambda spec: self.list_faults(),
             ('POST', 'faults'): lambda spec: {'id': self.add_fault(spec)},
             ('DELETE', 'faults'): lambda spec: self.clear_faults(),
@@ -600,6 +612,10 @@ class Emulator:
         segments = [urllib.parse.unquote(part) for part in request.path.split('/') if part]
         with self.lock:
             self.state.expire_renames(self.now())
+            # The tracker plug and the event controller read the raw body themselves, before Plug.Parsers.
+            response = self.tracker.handle(request, segments)
+            if response is not None:
+                return response
             try:
                 # Plug.Parsers runs in the endpoint, before routing.
                 body_params = parse_body(request.method, request.headers.get('Content-Type'), request.body)
