@@ -357,12 +357,15 @@ def _fetch_failure(exc):
         return 'invalid_url'
     if isinstance(exc, requests.exceptions.SSLError):
         return 'tls_error'
-    if isinstance(exc, requests.exceptions.Timeout) or _wraps(exc, lambda inner: isinstance(inner, TimeoutError)
-                                                               or type(inner).__name__ == 'ReadTimeoutError'):
+    if isinstance(exc, requests.exceptions.Timeout) or _wraps(exc, _is_timeout):
         return 'timeout'
     if _wraps(exc, lambda inner: isinstance(inner, socket.gaierror) or type(inner).__name__ == 'NameResolutionError'):
         return 'dns_error'
     return 'connect_error'
+
+
+def _is_timeout(exc):
+    return isinstance(exc, TimeoutError) or type(exc).__name__ == 'ReadTimeoutError'
 
 
 def _wraps(exc, test, depth=0):

@@ -334,8 +334,8 @@ class Verification:
         self.result['page'] = dict(requested_url=url, final_url=fetched.url, status=fetched.status,
                                    redirects=fetched.redirects, content_type=content_type or None,
                                    bytes=len(fetched.body), truncated=fetched.truncated)
-        self._pass('fetch', 'fetched %s%s' % (fetched.url, ' after %d redirect(s)' % len(fetched.redirects)
-                                               if fetched.redirects else ''))
+        after = ' after %d redirect(s)' % len(fetched.redirects) if fetched.redirects else ''
+        self._pass('fetch', 'fetched %s%s' % (fetched.url, after))
         return fetched
 
     def _check_page(self, fetched):

@@ -89,8 +89,8 @@ def run():
     failed = result['status'] == 'fail' or (result['status'] == 'inconclusive' and params['fail_on_inconclusive'])
     if failed:
         detail = next(finding['detail'] for finding in result['findings'] if finding['result'] == 'fail')
-        module.fail_json(msg='%s: %s: %s (%s). %s' % (result['reason'], result['page'] and result['page']['requested_url']
-                                                     or params['url'], result['message'], detail, result['recommendation']),
+        url = result['page']['requested_url'] if result['page'] else params['url']
+        module.fail_json(msg='%s: %s: %s (%s). %s' % (result['reason'], url, result['message'], detail, result['recommendation']),
                          changed=False, **result)
     module.exit_json(changed=False, **result)
 

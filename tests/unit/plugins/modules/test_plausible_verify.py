@@ -90,7 +90,8 @@ def test_a_page_that_tracks_passes_unchanged_with_two_gets_and_no_credential_sen
 
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_the_endpoint_probe_posts_an_empty_object_also_in_check_mode(capsys, check_mode):
-    probe = lambda: Streamed(400, '{"errors":{"domain":["can\'t be blank"]}}', 'application/json')  # noqa: E731
+    def probe():
+        return Streamed(400, '{"errors":{"domain":["can\'t be blank"]}}', 'application/json')
     result, sent = run(capsys, dict(probe_endpoint=True), good({('POST', EVENT): probe}), check_mode=check_mode)
     assert (result['changed'], result['reason']) == (False, 'ok')
     assert (sent[-1]['method'], sent[-1]['url'], sent[-1]['data']) == ('POST', EVENT, b'{}')
