@@ -7,6 +7,7 @@ reports them, the result and failure message, check mode, secret headers, the cr
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -15,6 +16,7 @@ import yaml
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.plausible.analytics.plugins.doc_fragments._plausible import ModuleDocFragment
+from ansible_collections.plausible.analytics.plugins.module_utils._verify import REASONS
 from ansible_collections.plausible.analytics.plugins.module_utils._verify_module import verify_argument_spec
 from ansible_collections.plausible.analytics.plugins.modules import plausible_verify
 
@@ -249,3 +251,9 @@ def test_url_is_the_page_not_the_api_url(capsys):
     assert sent[0]['url'] == PAGE
     assert result['snippet']['proxied'] is True  # the script is on plausible.example, not on api_url's server
     assert BOOTSTRAP  # the page is the good v2 page
+
+
+def test_the_documented_reasons_are_exactly_the_reason_keys():
+    documented = ' '.join(yaml.safe_load(plausible_verify.RETURN)['reason']['description'])
+    listed = set(re.findall(r'V\(([a-z_]+)\)', documented.split('The keys are stable')[0]))
+    assert listed == set(REASONS)
