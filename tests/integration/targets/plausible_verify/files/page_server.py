@@ -13,7 +13,7 @@ The routes file is read again for every request, so a test changes the site by r
      "/private": {"require_headers": {"X-Bypass": "value"}, "body": "..."}}
 
 A route matches the path with its query string first, then the path alone; none answers 404. A route whose
-``require_headers`` are not all sent answers 403. The certificate (for 127.0.0.1 and localhost, made with the
+``require_headers`` are not all sent answers 403; one with ``delay`` waits that many seconds before it answers. The certificate (for 127.0.0.1 and localhost, made with the
 ``cryptography`` package that ansible-core depends on) is written to WORKDIR; no client trusts it.
 """
 
@@ -24,6 +24,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -73,6 +74,7 @@ class Handler(BaseHTTPRequestHandler):
             route = {'status': 404, 'body': '<html><body>Not found</body></html>'}
         elif any(self.headers.get(name) != value for name, value in route.get('require_headers', {}).items()):
             route = {'status': 403, 'body': '<html><body>Attention Required!</body></html>'}
+        time.sleep(route.get('delay', 0))
         body = route.get('body', '').encode()
         self.send_response(route.get('status', 200))
         headers = dict({'Content-Type': 'text/html; charset=utf-8'}, **route.get('headers', {}))
