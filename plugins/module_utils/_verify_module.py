@@ -16,7 +16,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ._module import plausible_argument_spec
 from ._rules import InputError, normalize_domain
 from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport
-from ._verify import Verification, origin
+from ._snippet import origin
+from ._verify import Verification
 
 TRACKER_SCRIPT_ID = r'^pa-[A-Za-z0-9_-]{21}$'
 PAGE_ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8'
