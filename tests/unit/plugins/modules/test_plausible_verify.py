@@ -255,5 +255,5 @@ def test_url_is_the_page_not_the_api_url(capsys):
 
 def test_the_documented_reasons_are_exactly_the_reason_keys():
     documented = ' '.join(yaml.safe_load(plausible_verify.RETURN)['reason']['description'])
-    listed = set(re.findall(r'V\(([a-z_]+)\)', documented.split('The keys are stable')[0]))
+    listed = set(re.findall(r'V\(([a-z_]+)\)', documented.split('The keys are stable', maxsplit=1)[0]))
     assert listed == set(REASONS)

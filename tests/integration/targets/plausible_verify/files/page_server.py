@@ -8,13 +8,14 @@
 prints two lines when ready, ``http://127.0.0.1:<port>`` and ``https://127.0.0.1:<port>``, and serves until killed.
 The routes file is read again for every request, so a test changes the site by rewriting it::
 
-    {"/": {"status": 200, "headers": {"Content-Type": "text/html", "Content-Security-Policy": "..."}, "body": "<html>..."},
+    {"/": {"status": 200, "headers": {"Content-Security-Policy": "..."}, "body": "<html>..."},
      "/old": {"status": 301, "headers": {"Location": "/"}},
      "/private": {"require_headers": {"X-Bypass": "value"}, "body": "..."}}
 
 A route matches the path with its query string first, then the path alone; none answers 404. A route whose
-``require_headers`` are not all sent answers 403; one with ``delay`` waits that many seconds before it answers. The certificate (for 127.0.0.1 and localhost, made with the
-``cryptography`` package that ansible-core depends on) is written to WORKDIR; no client trusts it.
+``require_headers`` are not all sent answers 403; one with ``delay`` waits that many seconds before it answers.
+The certificate (for 127.0.0.1 and localhost, made with the ``cryptography`` package that ansible-core depends on)
+is written to WORKDIR; no client trusts it.
 """
 
 import datetime
