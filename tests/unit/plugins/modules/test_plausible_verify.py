@@ -257,3 +257,12 @@ def test_the_documented_reasons_are_exactly_the_reason_keys():
     documented = ' '.join(yaml.safe_load(plausible_verify.RETURN)['reason']['description'])
     listed = set(re.findall(r'V\(([a-z_]+)\)', documented.split('The keys are stable', maxsplit=1)[0]))
     assert listed == set(REASONS)
+
+
+def test_secret_headers_are_not_sent_after_a_redirect_to_another_origin(capsys):
+    elsewhere = 'https://www.example.com/'
+    routes = good(**{PAGE: redirect(301, elsewhere), elsewhere: lambda: Streamed(200, v2_page())})
+    result, sent = run(capsys, dict(headers={'X-Bypass': SECRET}), routes)
+    assert result['reason'] == 'ok' and result['page']['final_url'] == elsewhere
+    assert [(request['url'], request['headers'].get('X-Bypass')) for request in sent] == [
+        (PAGE, SECRET), (elsewhere, None), (SCRIPT, None)]
