@@ -52,10 +52,13 @@ class _Parser(HTMLParser):
         self.page = Page()
         self.placement = 'head'
         self.script = None
+        self.noscript = 0  # a browser that runs scripts reads <noscript> as text: its tags do not end <head>
 
     def handle_starttag(self, tag, attrs):
         attrs = dict((name.lower(), value or '') for name, value in reversed(attrs))  # the first of a repeated attribute wins
-        if tag == 'body' or (tag not in HEAD_ELEMENTS and self.placement == 'head'):
+        if tag == 'noscript':
+            self.noscript += 1
+        if tag == 'body' or (tag not in HEAD_ELEMENTS and self.placement == 'head' and not self.noscript):
             self.placement = 'body'
         if tag == 'script':
             self.script = Script(attrs, self.placement)
@@ -71,6 +74,8 @@ class _Parser(HTMLParser):
     def handle_endtag(self, tag):
         if tag == 'head':
             self.placement = 'body'
+        elif tag == 'noscript':
+            self.noscript = max(0, self.noscript - 1)
         elif tag == 'script':
             self.script = None
 

@@ -281,6 +281,13 @@ def test_a_page_without_head_element_puts_a_late_script_in_the_body():
     assert result['reason'] == 'snippet_in_body'
 
 
+def test_a_tracking_pixel_in_noscript_does_not_end_the_head():
+    pixel = '<noscript><img height="1" width="1" src="https://www.facebook.com/tr?id=1&ev=PageView"></noscript>'
+    page = '<html><head>%s<script async src="%s"></script><script>%s</script></head><body></body></html>' % (pixel, SCRIPT, BOOTSTRAP)
+    result, _sent = verify(good_routes(page=page), require_head=True)
+    assert result['reason'] == 'ok' and result['snippet']['placement'] == 'head'
+
+
 # ---- the script -------------------------------------------------------------------------------------------------
 
 def test_script_unreachable_for_a_404_from_a_wrong_path():
