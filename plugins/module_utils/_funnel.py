@@ -10,7 +10,7 @@ servers has funnels, and it can only find or create one by name: no API changes,
 
 from __future__ import annotations
 
-from ._module import ResourceError
+from ._module import ResourceError, ensure
 from ._transport import PlausibleError
 from . import _rules
 
@@ -185,3 +185,62 @@ class FunnelResource:
 
     def update(self, current, wanted):
         raise AssertionError('a funnel is never updated')  # desired() fails first
+
+
+def check_site_funnels(funnels, plugins, option='funnels'):
+    """The ``funnels`` of a plausible_sites entry, checked before anything is sent: ``[(name, steps)]``."""
+    if funnels and plugins is None:
+        raise _rules.InputError('%s: %s' % (option, NO_TOKEN))
+    if funnels and plugins.community_edition:
+        raise _rules.InputError('%s: %s' % (option, COMMUNITY_EDITION))
+    checked, names = [], set()
+    for index, funnel in enumerate(funnels):
+        where = '%s[%d]' % (option, index)
+        name = check_name(funnel['name'], where + '.name')
+        if name in names:
+            raise _rules.InputError('%s.name: the funnel %r appears more than once' % (where, name))
+        names.add(name)
+        checked.append((name, check_steps(funnel['steps'], where + '.steps')))
+    return checked
+
+
+class SiteFunnels:
+    """The funnels of one plausible_sites entry, and which goals a purge must keep: one listing serves both.
+
+    Without a token no funnel can be seen; on a server that does not route funnels there are none.
+    """
+
+    def __init__(self, plugins, domain, funnels, purge_goals):
+        self.plugins, self.domain = plugins, domain
+        self.declared = [FunnelResource(plugins, domain, name, steps) for name, steps in funnels]
+        self.visible = plugins is not None and not plugins.community_edition and (bool(funnels) or purge_goals)
+        self.known = None
+
+    def listing(self):
+        if self.known is None:
+            self.known = []
+            if self.visible:
+                try:
+                    self.known = self.plugins.list_funnels()
+                except PlausibleError as exc:
+                    if exc.kind != 'no_plugins_api' or self.declared:
+                        raise
+        return self.known
+
+    def steps_in_use(self):
+        """Goal id → the names of the site's funnels that have it as a step."""
+        return funnel_steps_by_goal(self.listing())
+
+    def ensure(self, check_mode):
+        """Ensure each declared funnel against the listing; returns (changed, before, after)."""
+        changed, before, after = False, [], []
+        for resource in self.declared:
+            resource.known = self.listing()
+            outcome = ensure(resource, 'present', check_mode)
+            if outcome.changed and not check_mode:
+                self.known = self.known + [outcome.after]
+            changed = changed or outcome.changed
+            if outcome.before is not None:
+                before.append(outcome.before)
+            after.append(outcome.after)
+        return changed, before, after
