@@ -341,21 +341,24 @@ def hide_link_passwords(module):
 
 
 def shared_link(module, domain, item, index, plugins):
-    """One item of a site's ``shared_links``: a name, or ``{name, password}`` (a password needs the site's token)."""
+    """One item of a site's ``shared_links``: a name, or ``{name, password}`` (a password needs the site's token), or
+    ``{name, password_protected: true}``, as plausible_site_info exports a protected link."""
     where = 'shared_links[%d]' % index
-    if isinstance(item, dict) and set(item) <= set(['name', 'password']) and isinstance(item.get('password'), (str, type(None))):
-        name, password = item.get('name'), item.get('password')
+    if isinstance(item, dict) and set(item) <= set(['name', 'password', 'password_protected']) \
+            and isinstance(item.get('password'), (str, type(None))) and isinstance(item.get('password_protected', False), bool):
+        name, password, protected = item.get('name'), item.get('password'), item.get('password_protected', False)
     elif isinstance(item, str):
-        name, password = item, None
+        name, password, protected = item, None, False
     else:
         raise InputError('%s: must be a link name or a dict with name and password (got %s)' % (where, type(item).__name__))
-    if password and plugins is None:
-        raise InputError("%s.password: only the Plugins API can protect a shared link with a password; give the "
-                         "site's plugin_token" % where)
+    for option, given in (('password', password), ('password_protected', protected)):
+        if given and plugins is None:
+            raise InputError("%s.%s: only the Plugins API can protect a shared link with a password or tell whether one "
+                             "is; give the site's plugin_token" % (where, option))
     if not isinstance(name, str):
         raise InputError('%s.name: must be a string' % where)
     try:
         check_shared_link_name(name)
     except InputError as exc:
         raise InputError('%s.%s' % (where, exc))
-    return dict(domain=domain, name=name, password=password or None)
+    return dict(domain=domain, name=name, password=password or None, password_protected=protected)

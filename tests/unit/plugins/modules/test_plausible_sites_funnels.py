@@ -98,3 +98,26 @@ def test_purge_with_nothing_to_delete_lists_no_funnels(capsys):
     result, sent = run(capsys, [site(funnels=[], goals=[SIGNUP])], capabilities(), TRACKER, goals_page(signup),
                        purge_goals=True)
     assert ('GET', '/funnels') not in sent and result['changed'] is False and 'kept' not in result['sites']['example.com']
+
+
+def test_a_protected_link_item_is_left_alone_and_a_missing_one_needs_its_password(capsys):
+    protected = dict(name='Board', password_protected=True)
+    link = {'shared_link': dict(id=2, name='Board', password_protected=True, href='https://plausible.example/share/x')}
+    page = FakeResponse(200, {'shared_links': [link], 'meta': {'pagination': {'links': {}}}})
+    result, sent = run(capsys, [site(funnels=[], shared_links=[protected])], capabilities(), TRACKER, page)
+    assert result['changed'] is False and sent[-1] == ('GET', '/shared_links')
+    empty = FakeResponse(200, {'shared_links': [], 'meta': {'pagination': {'links': {}}}})
+    result, sent = run(capsys, [site(funnels=[], shared_links=[protected])], capabilities(), TRACKER, empty)
+    assert result['failed'] is True and 'a new link needs its password' in result['msg']
+    assert all(method == 'GET' for method, _path in sent)
+    unprotected = {'shared_link': dict(link['shared_link'], password_protected=False)}
+    page = FakeResponse(200, {'shared_links': [unprotected], 'meta': {'pagination': {'links': {}}}})
+    result, sent = run(capsys, [site(funnels=[], shared_links=[protected])], capabilities(), TRACKER, page)
+    assert result['failed'] is True and 'is not protected' in result['msg']
+
+
+def test_a_protected_link_item_needs_the_token(capsys):
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[dict(
+        domain='example.com', shared_links=[dict(name='Board', password_protected=True)])]))
+    assert result['failed'] is True and 'shared_links[0].password_protected: only the Plugins API' in result['msg']
+    assert sent == []
