@@ -56,8 +56,8 @@ options:
         whose read of the site carries them.
       - V(guests) adds C(guests), each with its C(email) and C(role); pending invitations included.
       - V(teams) adds RV(teams), the teams the key can see (one listing, not per site).
-      - V(shared_links) adds C(shared_links) to the sites of O(plugin_tokens): each link's name, or
-        C({name, password_protected: true}) for a protected link (its password cannot be read; the role takes that item
+      - V(shared_links) adds C(shared_links) to the sites of O(plugin_tokens), each link as its name, or
+        a dict with C(name) and C(password_protected=true) for a protected link (its password cannot be read; the role takes that item
         to mean "exists and is protected, leave it").
       - V(funnels) adds C(funnels) to the sites of O(plugin_tokens), each with C(name) and C(steps) as
         M(plausible.analytics.plausible_funnel) takes them (none on a Community Edition server).
@@ -72,8 +72,8 @@ options:
         Keep them in a vault; no token is ever returned or shown. Each token is checked against its domain once.
       - Without O(api_key) (a self-hosted Community Edition server, which has no Sites API), the sites of these tokens
         are exported from their tokens alone. What only the Sites API reads is then left out, and RV(left_out) says
-        what: the time zone, custom properties, guests, teams, and the tracker options but C(installation_type),
-        C(hash_based_routing), C(outbound_links), C(file_downloads) and C(form_submissions).
+        what (the time zone, custom properties, guests, teams, and the tracker options but C(installation_type),
+        C(hash_based_routing), C(outbound_links), C(file_downloads) and C(form_submissions)).
     type: dict
     version_added: 1.0.0
 notes:
@@ -209,7 +209,7 @@ sites:
       elements: dict
       sample: [{email: client@example.org, role: viewer}]
     shared_links:
-      description: The site's shared links, oldest first; a protected one as C({name, password_protected: true}).
+      description: The site's shared links, oldest first; a protected one as a dict with C(name) and C(password_protected=true).
       returned: when O(include) has V(shared_links) and O(plugin_tokens) has the site's token
       type: list
       elements: raw

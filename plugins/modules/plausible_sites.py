@@ -159,6 +159,9 @@ options:
             grant read access to the dashboard.
           - A C(password) protects a new link; it needs O(sites[].plugin_token) and never appears in any output. An
             existing link whose protection differs fails the task, as the API cannot change it.
+          - a dict with C(name) and C(password_protected=true), as M(plausible.analytics.plausible_site_info) exports a protected link,
+            means "exists and is protected, leave it"; it needs O(sites[].plugin_token), and fails when the link does
+            not exist (a new link needs its C(password)).
         type: list
         elements: raw
         default: []
@@ -173,7 +176,7 @@ options:
       funnels:
         description:
           - Funnels to find or create, each as in M(plausible.analytics.plausible_funnel), found by exact name. Only the
-            Plugins API has funnels, on plausible.io and Enterprise servers: a site with funnels needs its
+            Plugins API has funnels, on plausible.io and Enterprise servers, so a site with funnels needs its
             O(sites[].plugin_token), and fails before anything is sent without one or with a Community Edition token.
           - An existing funnel with other steps fails the task, as no API can change a funnel.
           - Per site with funnels, a re-run costs one funnel listing (one request per 100 funnels).
@@ -238,9 +241,9 @@ options:
         page path). Goals the server makes for a tracker option that is on (404 pages, outbound links, file
         downloads, form submissions) are kept, and so are scroll goals, which the API cannot create again.
       - A goal that is a step of one of the site's funnels is never deleted (that would shrink the funnel, or delete it
-        below two steps): it is listed under C(kept) of the site in RV(sites), with the names of its funnels. That needs
+        below two steps); it is listed under C(kept) of the site in RV(sites), with the names of its funnels. That needs
         the site's O(sites[].plugin_token), which costs one funnel listing when there is something to purge. B(Without
-        a token the module cannot see funnels), since the Sites API has none: such a purge may delete funnel steps, and
+        a token the module cannot see funnels), since the Sites API has none; such a purge may delete funnel steps, and
         Plausible then shrinks or deletes those funnels.
       - Sites not listed in O(sites) are never touched.
     type: bool
