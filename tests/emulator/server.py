@@ -141,8 +141,12 @@ Plugins API (``plugins_api.py``): every route of ``plausible-plugins-api.md`` §
 password, or the whole decoded text without a colon), on both editions; the funnel routes only in hosted mode.
 ``GET /api/plugins/spec/openapi`` answers a small OpenAPI document (paths, operation ids, security scheme; no
 schemas) without authentication. Hosted mode gates features by the site team's features (``custom_props`` for
-properties, ``revenue_goals`` for revenue goals and funnels); Community Edition mode never answers 402, refuses
-revenue goals with 422 and reports every capability but ``SitesAPI`` and ``SSO``. No rate limit applies.
+properties, ``revenue_goals`` for revenue goals and funnels) less those taken by ``POST /_emulator/plan``; Community
+Edition mode never answers 402, refuses revenue goals with 422 and reports every capability but ``SitesAPI`` and
+``SSO``. No rate limit applies. ``PUT /funnels`` finds or creates each step's goal, then the funnel by exact name: an
+existing one comes back as it is (201), a new one needs the Funnels feature (else 402 and the goals are rolled back);
+a step refused by the plan (Props, RevenueGoals) answers the same Funnels 402 text. Deleting a goal removes it from
+every funnel, and a funnel left with fewer than two steps is deleted.
 
 Outside those two APIs (and for every Sites API path in Community Edition mode) the server answers like
 Phoenix's router: a GET reaches the HTML dashboard catch-all (404 page, 406 for a JSON-only Accept, 302 to
