@@ -176,10 +176,9 @@ class FunnelResource:
             if exc.status != 402:
                 raise
             # The server names Funnels whatever a step lacks; the plan, asked again, tells which feature it really is.
-            missing = self._missing_features(fresh=True) or ['Funnels']
+            missing = ' and '.join(FEATURE_NAMES[f] for f in self._missing_features(fresh=True) or ['Funnels'])
             raise ResourceError('funnel %r of %s: the server refused it for the plan (HTTP 402): the plan lacks %s '
-                                '(nothing was written).' % (self.funnel_name, self.domain,
-                                                           ' and '.join(FEATURE_NAMES[f] for f in missing)))
+                                '(nothing was written).' % (self.funnel_name, self.domain, missing))
         self._check_same_steps(funnel)  # somebody made a funnel of that name meanwhile
         return funnel
 

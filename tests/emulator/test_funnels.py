@@ -93,9 +93,10 @@ def test_existing_funnel_and_reads_need_no_plan(client):
     assert assert_plugins(client.plugins('GET', f'/funnels/{funnel["funnel"]["id"]}', token), 200) == funnel
 
 
-@pytest.mark.parametrize('feature, step', [('Props', {'goal_type': 'Goal.CustomEvent',
-                                                       'goal': {'event_name': 'Signup', 'custom_props': {'plan': 'pro'}}}),
-                                           ('RevenueGoals', PAID)])
+PRO_SIGNUP = {'goal_type': 'Goal.CustomEvent', 'goal': {'event_name': 'Signup', 'custom_props': {'plan': 'pro'}}}
+
+
+@pytest.mark.parametrize('feature, step', [('Props', PRO_SIGNUP), ('RevenueGoals', PAID)])
 def test_a_step_the_plan_refuses_answers_with_the_funnels_text(client, feature, step):
     token = make_site(client)
     client.control('POST', 'plan', {'domain': 'example.com', 'features_off': [feature]})
@@ -153,8 +154,8 @@ def test_deleting_a_step_shrinks_the_funnel_then_deletes_it_below_two(client, ap
                                  json={'site_id': 'example.com'}).status_code == 200
 
     delete(step_ids[1])
-    assert client.site_state('example.com')['funnels'] == [{'id': funnel['id'], 'name': 'F',
-                                                             'steps': [step_ids[0], step_ids[2]]}]
+    expected = [{'id': funnel['id'], 'name': 'F', 'steps': [step_ids[0], step_ids[2]]}]
+    assert client.site_state('example.com')['funnels'] == expected
     delete(step_ids[0])
     assert client.site_state('example.com')['funnels'] == []
 

@@ -64,8 +64,8 @@ def test_community_edition_exports_from_tokens_alone_and_says_what_is_left_out(c
         api_key=None, include=['tracker', 'goals', 'guests', 'shared_links', 'funnels'], plugin_tokens={'ce.example': TOKEN}),
         FakeResponse(200, {'authorized': True, 'data_domain': 'ce.example', 'features': {}}), tracker, goals,
         links_page(dict(id=1, name='Team', password_protected=False)))
-    assert [s['url'].split('/v1')[1] for s in sent] == ['/capabilities', '/tracker_script_configuration', '/goals',
-                                                         '/shared_links']
+    paths = [s['url'].split('/v1')[1] for s in sent]
+    assert paths == ['/capabilities', '/tracker_script_configuration', '/goals', '/shared_links']
     assert result['sites'] == [{
         'domain': 'ce.example', 'tracker_script_configuration': dict(
             installation_type='manual', hash_based_routing=False, outbound_links=True, file_downloads=False,
