@@ -14,6 +14,7 @@ Sites API; the site itself goes through the Sites API whenever there is an API k
 from __future__ import annotations
 
 from ._custom_property import custom_properties_to_purge, custom_property_resources
+from ._funnel import STEPS_SPEC, SiteFunnels, check_site_funnels
 from ._goal import GoalResource
 from ._guest import guest_resources, guests_to_purge
 from ._module import Outcome, ensure
@@ -48,6 +49,7 @@ SITE_OPTIONS = dict(
     # A name, or {name, password}; the passwords are added to the values Ansible hides.
     shared_links=dict(type='list', elements='raw', default=[], no_log=False),
     plugin_token=dict(type='str', no_log=True),
+    funnels=dict(type='list', elements='dict', default=[], options=dict(name=dict(type='str', required=True), steps=STEPS_SPEC)),
     tracker_script_url=dict(type='str'),
     snippet=dict(type='str'),
 )
@@ -97,8 +99,10 @@ class Goals(Kind):
 
     name = 'goals'
 
-    def __init__(self, module, api, domain, purge, goals):
+    def __init__(self, module, api, domain, purge, goals, funnels):
         super().__init__(module, api, domain, purge)
+        self.funnels = funnels
+        self.kept = []
         self.declared = [GoalResource(self.client, dict(goal, domain=domain, recreate=self.params['recreate_goals']),
                                       check_mode=self.check_mode, recreate_option='recreate_goals') for goal in goals]
 
@@ -115,9 +119,13 @@ class Goals(Kind):
         config = site.get('tracker_script_configuration') or {}
         kept = set(name for option, name in TRACKER_GOALS.items() if config.get(option))
         wanted = set((goal.goal_type, goal.event_name, goal.page_path) for goal in self.declared)
+        doomed = [goal for goal in known if (goal['goal_type'], goal['event_name'], goal['page_path']) not in wanted
+                  and goal['goal_type'] != 'scroll' and not (goal['goal_type'] == 'event' and goal['event_name'] in kept)]
+        # A funnel step is never purged: deleting it would shrink the funnel, or delete it below two steps.
+        in_funnels = self.funnels.steps_in_use() if doomed else {}
+        self.kept = [dict(goal, funnels=in_funnels[goal['id']]) for goal in doomed if goal['id'] in in_funnels]
         return [GoalResource(self.client, dict(domain=self.domain, goal_id=goal['id']), self.check_mode, known)
-                for goal in known if (goal['goal_type'], goal['event_name'], goal['page_path']) not in wanted
-                and goal['goal_type'] != 'scroll' and not (goal['goal_type'] == 'event' and goal['event_name'] in kept)]
+                for goal in doomed if goal['id'] not in in_funnels]
 
     @staticmethod
     def key(goal):
@@ -245,7 +253,8 @@ class SitePlan:
         if sites is None and (spec['guests'] or purge['guests']):
             raise InputError(needs_sites_api('guests: managing guests'))
         properties = CustomProperties if sites is not None else TokenCustomProperties
-        self.kinds = [Goals(module, plugins or sites, domain, purge['goals'], spec['goals']),
+        self.funnels = SiteFunnels(plugins, domain, check_site_funnels(spec['funnels'], plugins), purge['goals'])
+        self.kinds = [Goals(module, plugins or sites, domain, purge['goals'], spec['goals'], self.funnels),
                       properties(module, sites or plugins, domain, purge['custom_properties'], spec['custom_properties']),
                       Guests(module, sites, domain, purge['guests'], spec['guests'])]
         self.plugins = plugins
@@ -283,6 +292,12 @@ class SitePlan:
         notes = [note for kind in self.kinds for note in kind.notes]
         links_changed, links = self._ensure_links(client, site_is_new, check_mode, notes)
         changed = changed or links_changed
+        if self.kinds[0].kept:
+            entry['kept'] = dict(goals=self.kinds[0].kept)
+        if self.funnels.declared:
+            funnels_changed, before['funnels'], after['funnels'] = self.funnels.ensure(check_mode)
+            entry['funnels'] = after['funnels']
+            changed = changed or funnels_changed
         diff['before'][domain], diff['after'][domain] = before, after
         entry.update(changed=changed, shared_links=links, **self.site.extras(outcome.after))
         return changed, entry, notes
@@ -326,21 +341,24 @@ def hide_link_passwords(module):
 
 
 def shared_link(module, domain, item, index, plugins):
-    """One item of a site's ``shared_links``: a name, or ``{name, password}`` (a password needs the site's token)."""
+    """One item of a site's ``shared_links``: a name, or ``{name, password}`` (a password needs the site's token), or
+    ``{name, password_protected: true}``, as plausible_site_info exports a protected link."""
     where = 'shared_links[%d]' % index
-    if isinstance(item, dict) and set(item) <= set(['name', 'password']) and isinstance(item.get('password'), (str, type(None))):
-        name, password = item.get('name'), item.get('password')
+    if isinstance(item, dict) and set(item) <= set(['name', 'password', 'password_protected']) \
+            and isinstance(item.get('password'), (str, type(None))) and isinstance(item.get('password_protected', False), bool):
+        name, password, protected = item.get('name'), item.get('password'), item.get('password_protected', False)
     elif isinstance(item, str):
-        name, password = item, None
+        name, password, protected = item, None, False
     else:
         raise InputError('%s: must be a link name or a dict with name and password (got %s)' % (where, type(item).__name__))
-    if password and plugins is None:
-        raise InputError("%s.password: only the Plugins API can protect a shared link with a password; give the "
-                         "site's plugin_token" % where)
+    for option, given in (('password', password), ('password_protected', protected)):
+        if given and plugins is None:
+            raise InputError("%s.%s: only the Plugins API can protect a shared link with a password or tell whether one "
+                             "is; give the site's plugin_token" % (where, option))
     if not isinstance(name, str):
         raise InputError('%s.name: must be a string' % where)
     try:
         check_shared_link_name(name)
     except InputError as exc:
         raise InputError('%s.%s' % (where, exc))
-    return dict(domain=domain, name=name, password=password or None)
+    return dict(domain=domain, name=name, password=password or None, password_protected=protected)

@@ -43,6 +43,7 @@ class PluginsApi:
         self.community_edition = (token or '').strip().startswith(CE_TOKEN_PREFIX)
         transport.add_secrets(self.auth.secrets())
         self._domain = None
+        self._features = None
         self._expected = None
 
     def expect_site(self, domain):
@@ -124,7 +125,16 @@ class PluginsApi:
                     'it was revoked, its site was deleted, or it belongs to another server. A new one: %s.'
                     % TOKEN_HELP, kind='unauthorized')
             self._domain = answer['data_domain']
+            self._features = answer.get('features') or {}
         return self._domain
+
+    def features(self, fresh=False):
+        """The plan's features as ``GET /capabilities`` reports them (``Funnels``, ``Props``..): from the request that
+        checked the token, or asked again when ``fresh``."""
+        if fresh:
+            self._domain = None
+        self.site_domain()
+        return self._features
 
     def check_site(self, domain):
         """Fail unless the token belongs to ``domain`` (the site's current, normalised domain)."""
@@ -164,6 +174,16 @@ class PluginsApi:
     def delete_goal(self, domain, goal_id):
         self.request('DELETE', '/goals/%d' % int(goal_id))
 
+    # -- funnels (plausible.io and Enterprise only: Community Edition does not route them) ---------------------------
+
+    def list_funnels(self):
+        return [_funnel_from_plugins(item['funnel']) for item in self.list_all('/funnels', 'funnels')]
+
+    def find_or_create_funnel(self, name, steps):
+        """Find or create each step's goal, then the funnel by exact name; an existing one comes back unchanged."""
+        body = dict(funnel=dict(name=name, steps=[_goal_to_plugins(step) for step in steps]))
+        return _funnel_from_plugins(self.request('PUT', '/funnels', body=body)['funnel'])
+
     # -- custom properties (no read route) -------------------------------------------------------------------------
 
     def add_custom_properties(self, names):
@@ -195,6 +215,10 @@ def _goal_from_plugins(item):
     return dict(id=goal['id'], display_name=goal['display_name'], goal_type='page' if page else 'event',
                 event_name=None if page else goal['event_name'], page_path=goal['path'] if page else None,
                 custom_props=goal.get('custom_props') or {}, currency=goal.get('currency'))
+
+
+def _funnel_from_plugins(funnel):
+    return dict(id=funnel['id'], name=funnel['name'], steps=[_goal_from_plugins(step) for step in funnel['steps']])
 
 
 def _goal_to_plugins(body):

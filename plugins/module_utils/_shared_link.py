@@ -62,6 +62,9 @@ class SharedLinkResource:
         self.domain = _rules.normalize_domain(params['domain'])
         self.link_name = check_link(params)
         self.password = params.get('password') or None
+        # {name, password_protected: true} (as plausible_site_info exports a protected link): it exists and is
+        # protected; leave it. A new link cannot be made so, as its password is unknown.
+        self.protected = self.password is not None or bool(params.get('password_protected'))
         self.known = known
 
     def read(self):
@@ -70,8 +73,12 @@ class SharedLinkResource:
         return None if link is None else _link(link)
 
     def desired(self, current):
-        protected = self.password is not None
+        protected = self.protected
         if current is None:
+            if protected and self.password is None:
+                raise ResourceError('password: the shared link %r of %s does not exist, and a new link needs its password '
+                                    '(password_protected: true only accepts an existing protected link); give password '
+                                    '(nothing was changed).' % (self.link_name, self.domain))
             return dict(id=None, name=self.link_name, url=None, password_protected=protected)
         if current['password_protected'] != protected:
             raise ResourceError(
@@ -79,7 +86,7 @@ class SharedLinkResource:
                 '%s, or delete the link in the dashboard (Site Settings > Visibility > Shared links) to have it made '
                 'again (nothing was changed).' % (
                     self.link_name, self.domain, 'password protected' if current['password_protected'] else 'not protected',
-                    'Set password' if current['password_protected'] else 'Drop password'))
+                    'Set password' if current['password_protected'] else 'Drop password and password_protected'))
         return current
 
     def create(self, wanted):

@@ -9,18 +9,24 @@
 
 Only reads are sent. Every entry holds what the role can declare, plus the tracker script URL and snippet, which the
 role accepts and ignores. Goals the role cannot declare are returned beside ``sites``, never inside an entry.
+Shared links and funnels only the Plugins API lists: they are read for the sites whose token is given.
 """
 
 from __future__ import annotations
 
 import re
 
+from ._funnel import export_funnel
 from ._transport import PlausibleError
 from ._module import ResourceError
+from ._plugins_api import TRACKER_KEYS as PLUGINS_TRACKER_KEYS
 from ._site import TRACKER_DEFAULTS, snippet, tracker_script_url
 from . import _rules
 
-INCLUDE_CHOICES = ('tracker', 'goals', 'custom_properties', 'guests', 'teams')
+INCLUDE_CHOICES = ('tracker', 'goals', 'custom_properties', 'guests', 'teams', 'shared_links', 'funnels')
+TOKEN_KINDS = ('shared_links', 'funnels')
+# What only the Sites API can read, left out of an export from plugin tokens alone.
+SITES_API_KINDS = ('custom_properties', 'guests', 'teams')
 TEAM_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 SCROLL_REASON = ('a scroll goal: the Sites API cannot create one, so neither the role nor '
                  'plausible.analytics.plausible_goal can declare it')
@@ -84,13 +90,18 @@ class AccountExport:
     GET, needed for ``tracker``, also carries its custom properties, so those then cost nothing more.
     """
 
-    def __init__(self, client, params):
+    def __init__(self, client, params, tokens=None):
+        """``client`` is the Sites API surface, or None to export the sites of ``tokens`` (domain → Plugins API)."""
         self.client = client
+        self.tokens = tokens or {}
+        self.left_out = []
         self.domain = None if params.get('domain') is None else _rules.normalize_domain(params['domain'])
         self.team_id = check_team_id(params.get('team_id'))
         self.include = set(params.get('include') or [])
 
     def run(self):
+        if self.client is None:
+            return self._run_from_tokens()
         teams = self.client.list_teams() if 'teams' in self.include or self.team_id else None
         if self.team_id and self.team_id not in [team['id'] for team in teams]:
             known = ', '.join('%s (%s)' % (team['id'], team['name']) for team in teams) or 'none'
@@ -108,6 +119,12 @@ class AccountExport:
                 sites.append(read[0])
                 skipped_goals.extend(read[1])
         result = dict(changed=False, sites=sorted(sites, key=lambda entry: entry['domain']))
+        untokened = [site['domain'] for site in sites if site['domain'] not in self.tokens]
+        if untokened and self.include & set(TOKEN_KINDS):
+            self.left_out.append('%s of %s: only the Plugins API lists them, and plugin_tokens has no token for these '
+                                 'sites' % (' and '.join(sorted(self.include & set(TOKEN_KINDS))), ', '.join(untokened)))
+        if self.left_out:
+            result['left_out'] = self.left_out
         if 'teams' in self.include:
             result['teams'] = teams
         if 'goals' in self.include:
@@ -143,4 +160,51 @@ class AccountExport:
         if 'guests' in self.include:
             guests = self.client.list_guests(domain)
             entry['guests'] = sorted((dict(email=g['email'], role=g['role']) for g in guests), key=lambda g: g['email'])
+        if domain in self.tokens:
+            entry.update(self._read_token_kinds(domain))
         return entry, skipped
+
+    def _run_from_tokens(self):
+        """Each token's site from the Plugins API alone (a Community Edition server has no Sites API)."""
+        sites, skipped_goals = [], []
+        for domain in sorted(self.tokens):
+            if self.domain is not None and domain != self.domain:
+                continue
+            api = self.tokens[domain]
+            api.expect_site(domain)
+            entry = dict(domain=domain)
+            if 'tracker' in self.include:
+                config = api.get_tracker_script_configuration()
+                entry['tracker_script_configuration'] = dict((key, config[key]) for key in PLUGINS_TRACKER_KEYS
+                                                             if config.get(key) is not None)
+                entry['tracker_script_url'] = tracker_script_url(api.base_url, dict(tracker_script_configuration=config))
+                entry['snippet'] = snippet(entry['tracker_script_url'])
+            if 'goals' in self.include:
+                entry['goals'], skipped = split_goals(domain, api.list_goals())
+                skipped_goals.extend(skipped)
+            entry.update(self._read_token_kinds(domain))
+            sites.append(entry)
+        missing = ['timezone'] + [kind for kind in SITES_API_KINDS if kind in self.include]
+        if 'tracker' in self.include:
+            missing.append('the tracker options but %s' % ', '.join(PLUGINS_TRACKER_KEYS))
+        self.left_out.append('%s: only the Sites API (api_key) reads them; without api_key the export holds what the '
+                             'plugin tokens read' % ', '.join(missing))
+        result = dict(changed=False, sites=sites, left_out=self.left_out)
+        if 'teams' in self.include:
+            result['teams'] = []
+        if 'goals' in self.include:
+            result['skipped_goals'] = skipped_goals
+        return result
+
+    def _read_token_kinds(self, domain):
+        """The site's shared links and funnels, in the role's shape, through its token."""
+        api, entry = self.tokens[domain], {}
+        api.expect_site(domain)
+        if 'shared_links' in self.include:
+            entry['shared_links'] = [dict(name=link['name'], password_protected=True) if link['password_protected']
+                                     else link['name'] for link in sorted(api.list_shared_links(), key=lambda l: l['id'])]
+        if 'funnels' in self.include:
+            # A Community Edition server has no funnels (and no route to list them).
+            funnels = [] if api.community_edition else api.list_funnels()
+            entry['funnels'] = [export_funnel(funnel) for funnel in sorted(funnels, key=lambda f: f['id'])]
+        return entry

@@ -10,7 +10,8 @@ module: plausible_site_info
 short_description: Read Plausible Analytics sites in the shape the onboard role takes, to adopt an account into code
 version_added: 0.1.0
 description:
-  - Reads every site the API key can see, or one site, through Plausible's Sites API, and returns them in RV(sites) with
+  - Reads every site the API key can see, or one site, through Plausible's Sites API (and, for the sites of
+    O(plugin_tokens), their shared links and funnels through the Plugins API), and returns them in RV(sites) with
     exactly the keys of the C(plausible_sites) entries of the role C(plausible.analytics.onboard). Writing RV(sites) to a
     vars file adopts an existing account into code in two tasks; see the examples.
   - It only reads. No request that writes is sent, in any mode. Any API key can read, also a C(Stats API) key.
@@ -55,14 +56,32 @@ options:
         whose read of the site carries them.
       - V(guests) adds C(guests), each with its C(email) and C(role); pending invitations included.
       - V(teams) adds RV(teams), the teams the key can see (one listing, not per site).
+      - V(shared_links) adds C(shared_links) to the sites of O(plugin_tokens), each link as its name, or
+        a dict with C(name) and C(password_protected=true) for a protected link (its password cannot be read; the role takes that item
+        to mean "exists and is protected, leave it").
+      - V(funnels) adds C(funnels) to the sites of O(plugin_tokens), each with C(name) and C(steps) as
+        M(plausible.analytics.plausible_funnel) takes them (none on a Community Edition server).
+      - Sites without a token get neither, and RV(left_out) says so.
     type: list
     elements: str
-    choices: [tracker, goals, custom_properties, guests, teams]
+    choices: [tracker, goals, custom_properties, guests, teams, shared_links, funnels]
     default: []
+  plugin_tokens:
+    description:
+      - Plugins API tokens by site domain, to read what only that API lists (shared links and funnels; see O(include)).
+        Keep them in a vault; no token is ever returned or shown. Each token is checked against its domain once.
+      - Without O(api_key) (a self-hosted Community Edition server, which has no Sites API), the sites of these tokens
+        are exported from their tokens alone. What only the Sites API reads is then left out, and RV(left_out) says
+        what (the time zone, custom properties, guests, teams, and the tracker options but C(installation_type),
+        C(hash_based_routing), C(outbound_links), C(file_downloads) and C(form_submissions)).
+    type: dict
+    version_added: 1.0.0
 notes:
-  - Shared links cannot be read back. The Sites API can neither list shared links nor tell whether one exists, so the entries
-    have no C(shared_links); add their names to the vars file by hand (the role's find-or-create then returns the existing
-    links unchanged).
+  - Without a site's token in O(plugin_tokens), its shared links cannot be read back. The Sites API can neither list shared
+    links nor tell whether one exists; add their names to the vars file by hand (the role's find-or-create then returns
+    the existing links unchanged).
+  - The export never holds a token or a password. Give each site's C(plugin_token) to the role beside the file, for
+    example from a vault, to manage its funnels and protected links.
   - A revenue goal's currency cannot be read through the API, so goals come without C(currency). The role finds existing
     goals by event name and does not compare the currency, so this does not matter for a site that exists.
   - The entries are minimal. A goal's C(display_name) appears only where it differs from Plausible's default (the event name,
@@ -109,6 +128,23 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ example.sites[0].snippet }}"
 
+# With the sites' plugin tokens, the export also holds their shared links and funnels.
+- name: Read every site, with shared links and funnels where a token is given
+  plausible.analytics.plausible_site_info:
+    include: [tracker, goals, custom_properties, guests, shared_links, funnels]
+    plugin_tokens:
+      example.com: "{{ vault_example_plugin_token }}"
+    api_key: "{{ vault_plausible_api_key }}"
+  register: account
+
+# A Community Edition server has no Sites API: export its sites from their tokens alone.
+- name: Read the sites of a Community Edition server
+  plausible.analytics.plausible_site_info:
+    api_url: https://plausible.example.org
+    include: [tracker, goals, shared_links]
+    plugin_tokens: "{{ vault_plausible_plugin_tokens }}"
+  register: account
+
 - name: List the teams, and the sites of one of them
   plausible.analytics.plausible_site_info:
     team_id: 4f7c5d8e-0b1a-4c2d-9e3f-a1b2c3d4e5f6
@@ -121,7 +157,8 @@ sites:
   description:
     - The sites, sorted by domain, each an entry the role C(plausible.analytics.onboard) takes as it is in C(plausible_sites)
       (the role ignores C(tracker_script_url) and C(snippet), which are outputs).
-    - Only C(domain) and C(timezone) are always there; the other keys follow O(include).
+    - Only C(domain) and C(timezone) are always there (C(timezone) not without O(api_key)); the other keys follow
+      O(include).
     - An empty list when O(domain) names no site.
   returned: always
   type: list
@@ -171,6 +208,24 @@ sites:
       type: list
       elements: dict
       sample: [{email: client@example.org, role: viewer}]
+    shared_links:
+      description: The site's shared links, oldest first; a protected one as a dict with C(name) and C(password_protected=true).
+      returned: when O(include) has V(shared_links) and O(plugin_tokens) has the site's token
+      type: list
+      elements: raw
+      sample: [Client dashboard, {name: Board, password_protected: true}]
+    funnels:
+      description: The site's funnels, oldest first, each with C(name) and C(steps) (goals as in C(goals), without C(display_name)).
+      returned: when O(include) has V(funnels) and O(plugin_tokens) has the site's token
+      type: list
+      elements: dict
+      sample: [{name: Signup flow, steps: [{goal_type: page, page_path: /pricing}, {goal_type: event, event_name: Signup}]}]
+left_out:
+  description: What the export could not read and why, for example shared links of sites without a token.
+  returned: when something was left out
+  type: list
+  elements: str
+  sample: ["shared_links of blog.example: only the Plugins API lists them, and plugin_tokens has no token for these sites"]
 skipped_goals:
   description:
     - The goals left out of RV(sites[].goals) because the role cannot declare them, each as the server returns it with the
@@ -192,6 +247,8 @@ teams:
 """
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule
+from ansible_collections.plausible.analytics.plugins.module_utils._plugins_api import PluginsApi
+from ansible_collections.plausible.analytics.plugins.module_utils._rules import InputError, normalize_domain
 from ansible_collections.plausible.analytics.plugins.module_utils._site_info import AccountExport, INCLUDE_CHOICES
 
 
@@ -201,12 +258,28 @@ def main():
             domain=dict(type='str', aliases=['site_id']),
             team_id=dict(type='str'),
             include=dict(type='list', elements='str', choices=list(INCLUDE_CHOICES), default=[]),
+            plugin_tokens=dict(type='dict', no_log=True),
         ),
         mutually_exclusive=[('domain', 'team_id')],
+        credentials_required=False,
     )
 
     def work():
-        result = AccountExport(module.sites_api('Reading an account (plausible_site_info)'), module.params).run()
+        tokens = {}
+        for domain, token in (module.params['plugin_tokens'] or {}).items():
+            if not isinstance(token, str) or not token.strip():
+                raise InputError('plugin_tokens: the token of %s must be a non-empty string' % domain)
+            tokens[normalize_domain(domain, 'plugin_tokens')] = PluginsApi(module.transport, token)
+        if module.sites is None and tokens:
+            if module.params['team_id']:
+                raise InputError('team_id: choosing a team needs the Sites API (api_key); without it the sites of '
+                                 'plugin_tokens are read')
+            sites = None
+        else:
+            sites = module.sites_api('Reading an account (plausible_site_info)')
+        result = AccountExport(sites, module.params, tokens).run()
+        for note in result.get('left_out', []):
+            module.module.warn('Left out of the export: %s.' % note)
         skipped = result.get('skipped_goals')
         if skipped:
             module.module.warn('%d goal(s) are not in sites[].goals because the role cannot declare them; see skipped_goals '

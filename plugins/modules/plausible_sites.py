@@ -159,6 +159,9 @@ options:
             grant read access to the dashboard.
           - A C(password) protects a new link; it needs O(sites[].plugin_token) and never appears in any output. An
             existing link whose protection differs fails the task, as the API cannot change it.
+          - a dict with C(name) and C(password_protected=true), as M(plausible.analytics.plausible_site_info) exports a protected link,
+            means "exists and is protected, leave it"; it needs O(sites[].plugin_token), and fails when the link does
+            not exist (a new link needs its C(password)).
         type: list
         elements: raw
         default: []
@@ -170,6 +173,45 @@ options:
             need O(api_key).
           - The module-level O(plugin_token) is refused here, as a token is bound to one site.
         type: str
+      funnels:
+        description:
+          - Funnels to find or create, each as in M(plausible.analytics.plausible_funnel), found by exact name. Only the
+            Plugins API has funnels, on plausible.io and Enterprise servers, so a site with funnels needs its
+            O(sites[].plugin_token), and fails before anything is sent without one or with a Community Edition token.
+          - An existing funnel with other steps fails the task, as no API can change a funnel.
+          - Per site with funnels, a re-run costs one funnel listing (one request per 100 funnels).
+        type: list
+        elements: dict
+        default: []
+        version_added: 1.0.0
+        suboptions:
+          name:
+            description: The funnel's name, compared exactly.
+            type: str
+            required: true
+          steps:
+            description: The funnel's 2 to 8 steps in order, each a goal as in O(plausible.analytics.plausible_funnel#module:steps).
+            type: list
+            elements: dict
+            required: true
+            suboptions:
+              goal_type:
+                description: V(event) or V(page).
+                type: str
+                required: true
+                choices: [event, page]
+              event_name:
+                description: The event name of an event step.
+                type: str
+              page_path:
+                description: The path of a page step.
+                type: str
+              currency:
+                description: Makes an event step a revenue goal in this currency.
+                type: str
+              custom_props:
+                description: Custom properties the step's goal matches on, at most 3.
+                type: dict
       tracker_script_url:
         description:
           - Ignored. An output of M(plausible.analytics.plausible_site_info), accepted so that its entries can be passed
@@ -198,6 +240,11 @@ options:
       - Delete, on each listed site, the goals that O(sites[].goals) does not declare (matched by type and event name or
         page path). Goals the server makes for a tracker option that is on (404 pages, outbound links, file
         downloads, form submissions) are kept, and so are scroll goals, which the API cannot create again.
+      - A goal that is a step of one of the site's funnels is never deleted (that would shrink the funnel, or delete it
+        below two steps); it is listed under C(kept) of the site in RV(sites), with the names of its funnels. That needs
+        the site's O(sites[].plugin_token), which costs one funnel listing when there is something to purge. B(Without
+        a token the module cannot see funnels), since the Sites API has none; such a purge may delete funnel steps, and
+        Plausible then shrinks or deletes those funnels.
       - Sites not listed in O(sites) are never touched.
     type: bool
     default: false
@@ -280,6 +327,10 @@ sites:
       C(shared_links)) as they are after the run (or would be, in check mode).
     - C(purged) holds, per kind purged (O(purge_goals), O(purge_custom_properties), O(purge_guests)), what was deleted
       (or would be, in check mode); it is empty when no purge option is on.
+    - C(kept) (only when there is one) holds the goals O(purge_goals) would have deleted but kept because they are
+      funnel steps, each with C(funnels), the names of the funnels that use it.
+    - C(funnels) (only for a site with O(sites[].funnels)) holds its funnels as M(plausible.analytics.plausible_funnel)
+      returns them.
   returned: always
   type: dict
   sample:
@@ -313,6 +364,16 @@ sites:
         - email: client@example.net
           role: viewer
           status: invited
+      funnels:
+        - id: 4
+          name: Signup flow
+          steps:
+            - {id: 13, display_name: Visit /pricing, goal_type: page, event_name: null, page_path: /pricing, currency: null, custom_props: {}}
+            - {id: 12, display_name: Signup, goal_type: event, event_name: Signup, page_path: null, currency: null, custom_props: {}}
+      kept:
+        goals:
+          - {id: 13, domain: example.com, display_name: Visit /pricing, goal_type: page, event_name: null, page_path: /pricing,
+             custom_props: {}, funnels: [Signup flow]}
       purged:
         goals:
           - id: 7

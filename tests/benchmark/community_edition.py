@@ -10,13 +10,16 @@ requests, writes and wall time of each run from the emulator's request log:
                      so that pacing does not hide the request cost)
   Community Edition  the emulator in CE mode (no Sites API), N sites seeded as a CE dashboard would hold them, one
                      plugin token per site, no API key (the Plugins API has no rate limit)
+  hosted, tokens     the emulator as plausible.io, the same sites and tokens (no API key), each site also with F
+                     funnels of two steps (funnels exist only there)
 
 Targets (a miss makes the exit status 1), per token site: first run <= 4 + ceil(G/8) + L requests (token check,
 tracker, goal listing, goal creation 8 a request, link listing, one request per new link); re-run <= 4 requests and
-no write (token check, tracker, goal listing, link listing).
+no write (token check, tracker, goal listing, link listing); with funnels, re-run <= 5 requests per site and no
+write (one funnel listing more).
 
 Usage (from the repository root, with ansible-playbook as for benchmark.py):
-  python3 tests/benchmark/community_edition.py [--sites 20] [--goals 5] [--links 1]
+  python3 tests/benchmark/community_edition.py [--sites 20] [--goals 5] [--links 1] [--funnels 2]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def main():
     parser.add_argument('--sites', '-n', type=int, default=20)
     parser.add_argument('--goals', '-g', type=int, default=5)
     parser.add_argument('--links', '-l', type=int, default=1)
+    parser.add_argument('--funnels', '-f', type=int, default=2)
     parser.add_argument('--ansible-playbook', default=None)
     args = parser.parse_args()
     n, g, l = args.sites, args.goals, args.links
@@ -73,14 +77,26 @@ def main():
                 emulator.control('POST', '/_emulator/plugin-tokens', {'domain': site['domain'], 'token': site['plugin_token']})
         ce = measure(emulator, ansible_playbook, HERE / 'role.yml', sites_file, env, workdir, 'role', 'ce', runs,
                      prepare=seed_ce_sites)
+
+        emulator.control('POST', '/_emulator/config', dict(RAISED, edition='hosted'))
+        for site in sites:
+            site['plugin_token'] = 'plausible-plugin-' + secrets.token_urlsafe(30)
+            site['funnels'] = [dict(name='Funnel %d' % k, steps=[dict(goal_type='page', page_path='/funnel-%d' % k),
+                                                                 dict(goal_type='event', event_name='Funnel %d' % k)])
+                               for k in range(1, args.funnels + 1)]
+        sites_file.write_text(json.dumps({'bench_sites': sites}))
+        funnels = measure(emulator, ansible_playbook, HERE / 'role.yml', sites_file, env, workdir, 'role', 'funnels',
+                          runs, prepare=seed_ce_sites)
     finally:
         emulator.stop()
 
-    first_target, rerun_target = n * (4 + math.ceil(g / 8.0) + l), 4 * n
+    first_target, rerun_target, funnels_target = n * (4 + math.ceil(g / 8.0) + l), 4 * n, 5 * n
     print()
-    print('Benchmark: N=%d sites x G=%d goals x L=%d shared links (load average %.1f at the start)' % (n, g, l, load))
+    print('Benchmark: N=%d sites x G=%d goals x L=%d shared links, F=%d funnels where hosted (load average %.1f at the '
+          'start)' % (n, g, l, args.funnels, load))
     print('  %-46s %8s %7s %8s %8s' % ('', 'requests', 'writes', 'wall s', 'changed'))
-    for label, rows in (('Sites API (api_key)', figures), ('Community Edition (plugin tokens)', ce)):
+    for label, rows in (('Sites API (api_key)', figures), ('Community Edition (plugin tokens)', ce),
+                        ('hosted, plugin tokens, funnels', funnels)):
         for row in rows:
             print('  %-46s %8d %7d %8.1f %8d' % ('%s, %s' % (label, row['run']), row['requests'], row['writes'],
                                                  row['wall'], row['changed']))
@@ -88,7 +104,11 @@ def main():
                ce[0]['requests'] <= first_target),
               ('CE re-run: requests %d <= 4N = %d, writes %d = 0, changed %d = 0'
                % (ce[1]['requests'], rerun_target, ce[1]['writes'], ce[1]['changed']),
-               ce[1]['requests'] <= rerun_target and ce[1]['writes'] == 0 and ce[1]['changed'] == 0)]
+               ce[1]['requests'] <= rerun_target and ce[1]['writes'] == 0 and ce[1]['changed'] == 0),
+              ('hosted with funnels, re-run: requests %d <= 5N = %d, writes %d = 0, changed %d = 0'
+               % (funnels[1]['requests'], funnels_target, funnels[1]['writes'], funnels[1]['changed']),
+               funnels[1]['requests'] <= funnels_target and funnels[1]['writes'] == 0 and funnels[1]['changed'] == 0)]
+    print('  hosted with funnels, re-run by route: %s' % json.dumps(funnels[1]['by_route'], sort_keys=True))
     for text, ok in checks:
         print('  [%s] %s' % ('met' if ok else 'MISSED', text))
     shutil.rmtree(workdir, ignore_errors=True)

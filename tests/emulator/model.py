@@ -138,6 +138,7 @@ class Team:
     hourly_limit: int | None = None
     site_limit: int | None = None
     members: dict = field(default_factory=dict)  # e-mail -> role; "guest" for guest members
+    features_off: set = field(default_factory=set)  # capability names the plan lacks (POST /_emulator/plan)
 
     @property
     def display_name(self):

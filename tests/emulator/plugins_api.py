@@ -335,9 +335,19 @@ class PluginsApi:
             raise detail_error(404, MSG_NOT_FOUND)
         return found
 
-    def feature(self, site, feature):
-        """Plan gating: CE passes every check; a hosted team needs the feature."""
-        return self.edition == 'ce' or feature in site.team.features
+    def feature(self, site, flag):
+        """Plan gating by capability name (``Props``, ``Funnels``..): CE passes every check."""
+        return self.edition == 'ce' or self.plan_flags(site)[flag]
+
+    @staticmethod
+    def plan_flags(site):
+        """The hosted team's plan as the 10 capability flags, minus the features taken by ``/_emulator/plan``."""
+        features = site.team.features
+        business = 'revenue_goals' in features  # the emulator's stand-in for the Business tier
+        flags = {'Props': 'custom_props' in features, 'SharedLinks': 'shared_links' in features, 'Funnels': business,
+                 'Goals': True, 'RevenueGoals': business, 'SiteSegments': business, 'SitesAPI': 'sites_api' in features,
+                 'StatsAPI': 'stats_api' in features, 'SSO': False, 'ConsolidatedView': False}
+        return dict(flags, **dict.fromkeys(site.team.features_off, False))
 
     # -- capabilities --------------------------------------------------------------------------------------------
 
@@ -348,11 +358,7 @@ class PluginsApi:
             # CE teams always count as on trial: every feature but the Sites API and SSO.
             flags = {name: name not in ('SitesAPI', 'SSO') for name in FEATURE_NAMES}
         else:
-            features = site.team.features
-            business = 'revenue_goals' in features  # the emulator's stand-in for the Business tier
-            flags = {'Props': 'custom_props' in features, 'SharedLinks': 'shared_links' in features, 'Funnels': business,
-                     'Goals': True, 'RevenueGoals': business, 'SiteSegments': business, 'SitesAPI': 'sites_api' in features,
-                     'StatsAPI': 'stats_api' in features, 'SSO': False, 'ConsolidatedView': False}
+            flags = self.plan_flags(site)
         return json_response(200, {'authorized': site is not None, 'data_domain': site.domain if site else None,
                                    'features': flags})
 
@@ -426,7 +432,7 @@ class PluginsApi:
     def create_goal(self, site, goal_type, params):
         changes, errors = goal_changeset(params, RESERVED_EVENT_NAMES[:1] if self.edition == 'ce' else RESERVED_EVENT_NAMES)
         if changes['custom_props'] or goal_type == 'Goal.Revenue':
-            if not self.feature(site, 'custom_props' if changes['custom_props'] else 'revenue_goals'):
+            if not self.feature(site, 'Props' if changes['custom_props'] else 'RevenueGoals'):
                 # The same text for custom properties too: a wording bug of the server.
                 raise detail_error(402, MSG_UPGRADE.format('Revenue Goals'))
         if errors:
@@ -463,7 +469,7 @@ class PluginsApi:
         keys = schema.prop_keys(body_params)
         schema.check()
         keys = [key.strip() for key in keys]
-        if any(key not in INTERNAL_PROPS for key in keys) and not self.feature(site, 'custom_props'):
+        if any(key not in INTERNAL_PROPS for key in keys) and not self.feature(site, 'Props'):
             raise detail_error(402, MSG_UPGRADE.format('Custom Properties'))
         if any(not 1 <= len(key) <= MAX_PROP_KEY_LENGTH for key in keys):
             raise detail_error(422, 'allowed_event_props: ' + MSG_PROP_LENGTH)
@@ -524,6 +530,7 @@ class PluginsApi:
         return json_response(200, self.funnel_json(self.by_id(site.funnels, path_params)))
 
     def get_or_create_funnel(self, site, path_params, query_params, body_params):
+        """Find or create each step's goal, then the funnel by exact name: an existing one comes back as it is."""
         schema = Schema()
         request = schema.field(body_params, 'funnel', 'object', '')
         name, requests = None, []
@@ -531,11 +538,25 @@ class PluginsApi:
             name = schema.field(request, 'name', 'string', '/funnel')
             requests = schema.goal_list(request, 'steps', '/funnel', min_items=MIN_FUNNEL_STEPS)
         schema.check()
-        if not self.feature(site, 'revenue_goals'):
-            raise detail_error(402, MSG_UPGRADE.format('Funnels'))
-        funnel = next((funnel for funnel in site.funnels if funnel.name == name), None)
-        if funnel is None:
-            funnel = self.state.add_funnel(site, name, self.create_goals(site, requests))
+        before = list(site.goals)
+        try:
+            steps = self.create_goals(site, requests)
+            funnel = next((funnel for funnel in site.funnels if funnel.name == name), None)
+            if funnel is None:
+                if not self.feature(site, 'Funnels'):
+                    raise detail_error(402, MSG_UPGRADE.format('Funnels'))
+                if len({goal.id for goal in steps}) < len(steps):
+                    raise Crash()  # the unique index of (funnel, goal)
+                funnel = self.state.add_funnel(site, name, steps)
+        except PluginsError as error:
+            site.goals = before
+            if error.status == 402:
+                # A step's goal refused by the plan (Props, RevenueGoals) answers with the Funnels text too.
+                raise detail_error(402, MSG_UPGRADE.format('Funnels')) from None
+            raise
+        except BaseException:
+            site.goals = before
+            raise
         return self.created(self.funnel_json(funnel), ('funnels', funnel.id))
 
     # -- OpenAPI document ----------------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
     "custom_properties": list or null, "tracker_script_configuration": object or null,
     "goals": [{"id", "display_name", "goal_type", "event_name", "page_path", "scroll_threshold", "custom_props",
     "currency"}], "shared_links": [{"id", "name", "slug", "url", "password_protected"}],
-    "guests": [{"email", "role", "status"}]}]}`` (in creation order). The default user's e-mail is
+    "guests": [{"email", "role", "status"}], "funnels": [{"id", "name", "steps": [goal ids]}]}]}`` (in creation
+    order); each team also has ``features_off``. The default user's e-mail is
     ``user@example.com``. Plugin tokens are listed by ``GET /_emulator/plugin-tokens``.
 ``POST /_emulator/seed``
     Creates fixtures the public API cannot. Every section is optional; they are applied in this order::
@@ -75,7 +76,8 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
                                "custom_props": {}, "currency": null, "scroll_threshold": -1}],
                     "shared_links": ["Friends", {"name": "Private", "password": "s3cret"}],
                     "guests": [{"email": "user@example.com", "role": "editor",
-                    "status": "accepted"}], "domain_changed_from": "old.test", "domain_changed_seconds_ago": 0}],
+                    "status": "accepted"}], "funnels": [{"name": "Signup", "steps": ["/pricing", "Signup"]}],
+                    "domain_changed_from": "old.test", "domain_changed_seconds_ago": 0}],
          "keys": [{"key": "alice-key", "user": "alice@example.com", "scopes": ["sites:provision:*"],
                    "team": "Acme", "label": "alice"}]}
 
@@ -121,6 +123,12 @@ Control API (no auth, never rate limited, never logged). Bodies are JSON; every 
 ``GET /_emulator/clock`` / ``POST /_emulator/clock``
     ``{"advance": seconds}`` adds to the clock offset, ``{"offset": seconds}`` sets it.
     -> ``{"offset": seconds, "now": epoch seconds}``. The offset moves rate windows and the 72 h rename grace.
+``POST /_emulator/plan``
+    ``{"domain": "<site>", "features_off": ["Funnels", "Props", ...]}`` replaces the list of capability features
+    taken from the plan of the site's team (``[]`` gives them all back) -> ``{"features_off": [...]}``. Hosted
+    capabilities then report them false, and what needs them answers 402 (a new funnel, a goal with custom
+    properties, a revenue goal); reads and an existing funnel's name need no plan. Seeded funnel steps name
+    seeded goals by event name or page path.
 ``POST /_emulator/plugin-tokens`` / ``GET /_emulator/plugin-tokens`` / ``DELETE /_emulator/plugin-tokens``
     The real server makes Plugins API tokens only in its dashboard. POST ``{"domain": "<site>", "description":
     "<text>", "token": "<raw, optional>"}`` makes one for that site (current or pending old domain; description
@@ -137,8 +145,12 @@ Plugins API (``plugins_api.py``): every route of ``plausible-plugins-api.md`` §
 password, or the whole decoded text without a colon), on both editions; the funnel routes only in hosted mode.
 ``GET /api/plugins/spec/openapi`` answers a small OpenAPI document (paths, operation ids, security scheme; no
 schemas) without authentication. Hosted mode gates features by the site team's features (``custom_props`` for
-properties, ``revenue_goals`` for revenue goals and funnels); Community Edition mode never answers 402, refuses
-revenue goals with 422 and reports every capability but ``SitesAPI`` and ``SSO``. No rate limit applies.
+properties, ``revenue_goals`` for revenue goals and funnels) less those taken by ``POST /_emulator/plan``; Community
+Edition mode never answers 402, refuses revenue goals with 422 and reports every capability but ``SitesAPI`` and
+``SSO``. No rate limit applies. ``PUT /funnels`` finds or creates each step's goal, then the funnel by exact name: an
+existing one comes back as it is (201), a new one needs the Funnels feature (else 402 and the goals are rolled back);
+a step refused by the plan (Props, RevenueGoals) answers the same Funnels 402 text. Deleting a goal removes it from
+every funnel, and a funnel left with fewer than two steps is deleted.
 
 Outside those two APIs (and for every Sites API path in Community Edition mode) the server answers like
 Phoenix's router: a GET reaches the HTML dashboard catch-all (404 page, 406 for a JSON-only Accept, 302 to
@@ -188,7 +200,7 @@ from .model import (DEFAULT_TEAM_NAME, FEATURES, MAIN_USER_EMAIL, TEAM_ROLES, UU
                     SharedLink, Site, State, default_tracker_config, hash_password, nanoid)
 from .phoenix import (HTML_TYPE, JSON_TYPE, REDIRECT_PAGE, PhoenixError, Response, decode_pairs, describe_body, html_response,
                       json_response, negotiate, parse_body, render_error_view)
-from .plugins_api import PluginsApi, new_raw_token
+from .plugins_api import FEATURE_NAMES, PluginsApi, new_raw_token
 from .sites_api import MSG_CRASH, SitesApi
 from .tracker import Tracker
 
@@ -337,7 +349,7 @@ class Emulator:
                 'clock': self.clock_json(),
                 'users': [{'email': user.email, 'super_admin': user.super_admin} for user in self.state.users.values()],
                 'teams': [{'id': team.uuid, 'name': team.name, 'setup': team.setup, 'features': sorted(team.features),
-                           'locked': team.locked, 'hourly_limit': team.hourly_limit, 'site_limit': team.site_limit,
+                           'features_off': sorted(team.features_off), 'locked': team.locked, 'hourly_limit': team.hourly_limit, 'site_limit': team.site_limit,
                            'members': [{'email': email, 'role': role} for email, role in team.members.items()]}
                           for team in self.state.teams],
                 'sites': [self.site_state(site) for site in self.state.sites],
@@ -356,6 +368,8 @@ class Emulator:
             'shared_links': [{'id': link.id, 'name': link.name, 'slug': link.slug, 'url': self.api.shared_link_url(site, link),
                               'password_protected': link.password_protected} for link in site.shared_links],
             'guests': [{'email': guest.email, 'role': guest.role, 'status': guest.status} for guest in site.guests],
+            'funnels': [{'id': funnel.id, 'name': funnel.name, 'steps': [goal.id for goal in funnel.steps]}
+                        for funnel in site.funnels],
         }
 
     def seed(self, spec):
@@ -434,6 +448,9 @@ class Emulator:
             password = link.get('password')
             site.shared_links.append(SharedLink(state.next_id('shared_link'), link['name'], nanoid(),
                                                 None if password is None else hash_password(password)))
+        for funnel in entry.get('funnels', ()):
+            steps = [next(goal for goal in site.goals if step in (goal.event_name, goal.page_path)) for step in funnel['steps']]
+            state.add_funnel(site, funnel['name'], steps)
         for guest in entry.get('guests', ()):
             status = guest.get('status', 'accepted')
             if status not in ('accepted', 'invited') or guest.get('role') not in ('viewer', 'editor'):
@@ -461,6 +478,18 @@ class Emulator:
             raw = token if token is not None else new_raw_token(self.config.edition)
             self.state.add_plugin_token(site, raw, description, self.now())
             return raw
+
+    def set_plan(self, domain, features_off):
+        """Take capability features (``Funnels``, ``Props``..) from the plan of the team of the site ``domain``."""
+        with self.lock:
+            site = self.state.find_site(domain)
+            if site is None:
+                raise ValueError(f'no site {domain!r}')
+            unknown = set(features_off) - set(FEATURE_NAMES)
+            if not isinstance(features_off, list) or unknown:
+                raise ValueError(f'features_off must be a list of {", ".join(FEATURE_NAMES)} (unknown: {sorted(unknown)})')
+            site.team.features_off = set(features_off)
+            return sorted(site.team.features_off)
 
     def plugin_tokens(self):
         """The stored tokens (never their raw values), oldest first."""
@@ -591,6 +620,7 @@ class Emulator:
             ('POST', 'plugin-tokens'): lambda spec: {'token': self.create_plugin_token(
                 spec['domain'], spec.get('description', 'Ansible'), spec.get('token'))},
             ('GET', 'plugin-tokens'): lambda spec: self.plugin_tokens(),
+            ('POST', 'plan'): lambda spec: {'features_off': self.set_plan(spec['domain'], spec['features_off'])},
             ('DELETE', 'plugin-tokens'): lambda spec: {'revoked': self.revoke_plugin_tokens(
                 spec.get('id'), spec.get('token'), spec.get('domain'))},
         }

@@ -62,8 +62,8 @@ def test_state_shape(client):
     assert state['config'] == TEST_CONFIG
     team = state['teams'][0]
     assert team == {'id': team['id'], 'name': 'My personal sites', 'setup': False,
-                    'features': ['custom_props', 'revenue_goals', 'shared_links', 'sites_api', 'stats_api'], 'locked': False,
-                    'hourly_limit': None, 'site_limit': None, 'members': [{'email': MAIN, 'role': 'owner'}]}
+                    'features': ['custom_props', 'revenue_goals', 'shared_links', 'sites_api', 'stats_api'], 'features_off': [],
+                    'locked': False, 'hourly_limit': None, 'site_limit': None, 'members': [{'email': MAIN, 'role': 'owner'}]}
     site = state['sites'][0]
     assert site['domain'] == 'example.com' and site['timezone'] == 'Etc/UTC' and site['team_id'] == team['id']
     assert site['consolidated'] is False and site['domain_changed_from'] is None and site['domain_changed_at'] is None
@@ -78,6 +78,7 @@ def test_state_shape(client):
     assert site['shared_links'] == [{'id': site['shared_links'][0]['id'], 'name': 'Friends', 'slug': link['url'].rsplit('=', 1)[1],
                                      'url': link['url'], 'password_protected': False}]
     assert site['guests'] == [{'email': 'g@example.com', 'role': 'editor', 'status': 'invited'}]
+    assert site['funnels'] == []
 
 
 def test_seed_answers_and_updates_existing_teams(client):

@@ -179,8 +179,8 @@ def test_other_api_errors_fail_with_the_servers_message(capsys):
 
 
 @pytest.mark.parametrize('args, expected', [
-    (dict(include=['goals', 'funnels']),
-     ['include', 'tracker, goals, custom_properties, guests, teams', 'funnels']),
+    (dict(include=['goals', 'paths']),
+     ['include', 'tracker, goals, custom_properties, guests, teams, shared_links, funnels', 'paths']),
     (dict(include={'goals': True}), ['include', 'list']),
     (dict(include=[['goals']]), ['include']),
     (dict(team_id=''), ['team_id', 'UUID']),
