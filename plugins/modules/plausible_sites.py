@@ -349,7 +349,7 @@ def main():
         purge_goals=dict(type='bool', default=False),
         purge_custom_properties=dict(type='bool', default=False),
         purge_guests=dict(type='bool', default=False),
-    ), credentials_required=False)
+    ), credentials_required=False, raw_secrets=dict(sites=dict(shared_links=dict(password=True))))
 
     def plan():
         hide_link_passwords(module)
