@@ -89,6 +89,7 @@ def test_domain_path_segment_is_quoted():
     FakeResponse(406, {'status': 406, 'message': 'Not Acceptable'}),
     FakeResponse(404, text='<!DOCTYPE html><html><body>Oops! There\'s nothing here</body></html>'),
     FakeResponse(302, text=''),
+    FakeResponse(302, text='', headers={'Location': '/register'}),  # a page of the same server: no Sites API here
 ])
 def test_community_edition_answers_mean_no_sites_api(response):
     client, _clock, _notes = make_client(response)
@@ -98,6 +99,23 @@ def test_community_edition_answers_mean_no_sites_api(response):
     assert not info.value.site_not_found
     assert 'does not offer Plausible\'s Sites API' in str(info.value)
     assert 'Community Edition' in str(info.value)
+
+
+@pytest.mark.parametrize('url, status, location, api_url', [
+    ('http://stats.example', 301, 'https://stats.example/api/v1/sites/a.test', 'https://stats.example'),
+    ('https://stats.example', 308, 'https://www.stats.example/api/v1/sites/a.test?x=1', 'https://www.stats.example'),
+    ('https://stats.example', 302, '/plausible/api/v1/sites/a.test', 'https://stats.example/plausible'),
+    ('https://stats.example', 307, 'https://sso.example/login?next=/api', 'https://sso.example'),
+])
+def test_a_redirect_is_named_and_not_followed(url, status, location, api_url):
+    client, _clock, notes = make_client(FakeResponse(status, text='', headers={'Location': location}), url=url, retries=3)
+    with pytest.raises(PlausibleError) as info:
+        client.get_site('a.test')
+    message = str(info.value)
+    assert info.value.kind == 'redirect' and info.value.status == status
+    assert 'redirects GET /api/v1/sites/a.test to ' in message and 'set api_url to %s ' % api_url in message
+    assert 'does not offer' not in message and KEY not in message
+    assert len(client.transport.session.sent) == 1 and notes == []  # no request follows, no retry
 
 
 def test_list_all_follows_cursor_with_limit_100():
