@@ -13,6 +13,7 @@
 #                          with the alias smoke on the others
 #   make emulator-tests    pytest of tests/emulator (the emulator's own suite)
 #   make lint              yamllint, extra checks (action group, unwanted files, trailing whitespace), ansible-lint (production)
+#   make workflows         .github/workflows: GitHub's schema, and every nox session and make target they name exists
 #   make docs-lint         antsibull-docs lint-collection-docs --plugin-docs
 #   make changelog         antsibull-changelog lint (fragments and changelogs/changelog.yaml)
 #   make build             build the tarball, check its file list, install it, run a module from it, galaxy-importer
@@ -31,10 +32,10 @@ NEWEST := 2.21
 QUICK_TARGET ?= plausible_site
 RUN = $(NOX) $(NOXFLAGS)
 
-.PHONY: help test quick side-by-side sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
+.PHONY: help test quick side-by-side sanity units integration emulator-tests lint workflows docs-lint changelog build demo docs fragment-check list clean
 
 help:
-	@sed -n '1,26p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,27p' Makefile | sed 's/^# \{0,1\}//'
 
 $(NOX): .ci/requirements/nox.txt
 	rm -rf .venvs/nox
@@ -83,6 +84,9 @@ emulator-tests: $(NOX)
 
 lint: $(NOX)
 	$(RUN) -s lint extra-checks ansible-lint
+
+workflows: $(NOX)
+	$(RUN) -s workflows
 
 docs-lint: $(NOX)
 	$(RUN) -s docs-check

@@ -337,6 +337,88 @@ def build(session: nox.Session) -> None:
     session.log('galaxy-importer: no warning, no error')
 
 
+WORKFLOWS = sorted(str(p.relative_to(REPO)) for p in (REPO / '.github' / 'workflows').glob('*.yml'))
+
+
+def nox_sessions() -> dict[str, bool]:
+    """Every session `nox -l` lists, and whether plain `nox` (so `make test`) runs it."""
+    listing = subprocess.run([sys.executable, '-m', 'nox', '-l', '-f', str(REPO / 'noxfile.py')], capture_output=True, text=True,
+                             check=True, cwd=REPO).stdout
+    return dict((name, mark == '*') for mark, name in re.findall(r'^([*-]) (\S+) ->', listing, re.M))
+
+
+def expand_matrix(matrix: dict | str | None) -> list[dict]:
+    """The jobs of a strategy.matrix as GitHub Actions expands it: the product of its lists, then `include`."""
+    if not isinstance(matrix, dict):
+        return [{}]
+    axes = dict((key, value) for key, value in matrix.items() if key not in ('include', 'exclude'))
+    jobs = [{}]
+    for key, values in axes.items():
+        jobs = [dict(job, **{key: value}) for job in jobs for value in values]
+    jobs = [job for job in jobs if not any(all(job.get(k) == v for k, v in ex.items()) for ex in matrix.get('exclude', []))]
+    for extra in matrix.get('include', []):
+        matching = [job for job in jobs if all(job.get(k) == v for k, v in extra.items() if k in axes)]
+        for job in matching or [jobs.append({}) or jobs[-1]]:
+            job.update(extra)
+    return jobs
+
+
+def workflow_commands(path: str) -> list[tuple[str, str]]:
+    """(job, command) for every `run:` line of a workflow, with ${{ matrix.X }} replaced for each matrix job. A matrix
+    job with a `core` and a `python` must pair them as MATRIX does."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    workflow = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
+    commands = []
+    for job_name, job in workflow['jobs'].items():
+        for values in expand_matrix(job.get('strategy', {}).get('matrix')):
+            if 'core' in values and MATRIX.get(str(values['core'])) != str(values.get('python')):
+                raise RuntimeError(f'{path}, job {job_name}: ansible-core {values["core"]} with Python {values.get("python")}; '
+                                   f'noxfile.py MATRIX says {MATRIX.get(str(values["core"]))}')
+            for step in job.get('steps', []):
+                for line in str(step.get('run', '')).splitlines():
+                    line = re.sub(r'\$\{\{\s*matrix\.(\w+)\s*\}\}', lambda m: str(values.get(m.group(1), m.group(0))), line)
+                    commands.append((job_name, line.strip()))
+    return commands
+
+
+@nox.session(python='3.11')
+def workflows(session: nox.Session) -> None:
+    """The GitHub workflows, offline: GitHub's workflow schema (vendored by check-jsonschema), every nox session and make
+    target they name exists, and ci.yml runs what `make test` runs, each cell on the Python of noxfile.py's MATRIX."""
+    session.install('-r', '.ci/requirements/workflows.txt')
+    session.run('check-jsonschema', '--builtin-schema', 'vendor.github-workflows', *WORKFLOWS)
+    sessions = nox_sessions()
+    targets = set(re.findall(r'^([\w.-]+):', (REPO / 'Makefile').read_text(encoding='utf-8'), re.M))
+    named, problems = {}, []
+    for path in WORKFLOWS:
+        try:
+            commands = workflow_commands(path)
+        except RuntimeError as exc:
+            session.error(str(exc))
+        for job, command in commands:
+            for words in re.findall(r'\bnox\b[^;&|]*?(?:-s|--sessions?)\s+([^;&|]*)', command):
+                for name in re.split(r'\s+', words.split(' -- ')[0].strip()):
+                    if name.startswith('-'):
+                        break
+                    named.setdefault(name, f'{path} ({job})')
+                    if name not in sessions:
+                        problems.append(f'{path}, job {job}: nox session {name!r} does not exist (`nox -l`)')
+            for target in re.findall(r'\bmake\s+(?:-\S+\s+)*([\w.-]+)', command):
+                if target not in targets:
+                    problems.append(f'{path}, job {job}: make target {target!r} does not exist in the Makefile')
+    # ci.yml runs every session that `make test` runs: plain nox's defaults, every integration cell and demo (the meta
+    # session lint runs yamllint and antsibull-nox-config).
+    ci = set(name for name, where in named.items() if where.startswith('.github/workflows/ci.yml'))
+    ci |= {'yamllint', 'antsibull-nox-config'} if 'lint' in ci else set()
+    wanted = set(name for name, default in sessions.items() if default) | {f'ansible-test-integration-{core}' for core in MATRIX} | {'demo'}
+    if wanted - ci:
+        problems.append(f'.github/workflows/ci.yml does not run these sessions of `make test`: {sorted(wanted - ci)}')
+    if problems:
+        session.error('\n'.join(problems))
+    session.log(f'{len(WORKFLOWS)} workflows match the schema; they name {len(named)} nox sessions, all real; '
+                f'ci.yml runs all {len(wanted)} sessions of `make test`')
+
+
 @nox.session(python=False, default=False)
 def fragment(session: nox.Session) -> None:
     """A change to plugins/, roles/ or meta/runtime.yml since the base (`nox -s fragment -- origin/main`) adds a changelog fragment."""
