@@ -3,7 +3,7 @@
 # (.ci/requirements/nox.txt) into .venvs/nox, and each session installs what it needs into .nox/. CONTRIBUTING.md
 # explains each check.
 #
-#   make test              every check below but docs and fragment-check; last line: sessions: N passed, N failed, N skipped
+#   make test              every check below but fragment-check; last line: sessions: N passed, N failed, N skipped
 #                          (CI runs this through .ci/run)
 #   make quick             the fast loop (~2 min): units and one integration target (QUICK_TARGET) on the newest cell,
 #                          the emulator's tests
@@ -18,7 +18,7 @@
 #   make changelog         antsibull-changelog lint (fragments and changelogs/changelog.yaml)
 #   make build             build the tarball, check its file list, install it, run a module from it, galaxy-importer
 #   make demo              the README's first command: onboard three sites to a local emulator, twice
-#   make docs              plugin reference with antsibull-docs + Sphinx into docs/build/ (not committed)
+#   make docs              the HTML docsite (guides and plugin reference) with antsibull-docs + Sphinx into docs/build/
 #   make fragment-check BASE=origin/main   a change to plugins/, roles/ or meta/runtime.yml adds a fragment
 #   make list | clean
 #

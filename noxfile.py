@@ -337,6 +337,7 @@ def build(session: nox.Session) -> None:
     session.log('galaxy-importer: no warning, no error')
 
 
+GITHUB_TREE = 'https://github.com/plausible-analytics-ansible/plausible.analytics/blob/main'
 WORKFLOWS = sorted(str(p.relative_to(REPO)) for p in (REPO / '.github' / 'workflows').glob('*.yml'))
 
 
@@ -435,9 +436,10 @@ def fragment(session: nox.Session) -> None:
     session.log(f'{len(visible)} user-visible file(s) changed, fragments added: {", ".join(fragments) or "none needed"}')
 
 
-@nox.session(python='3.11', default=False)
+@nox.session(python='3.11')
 def docs(session: nox.Session) -> None:
-    """The plugin reference: antsibull-docs renders RST into docs/build/rst/, Sphinx renders HTML into docs/build/html/ (offline)."""
+    """The HTML docsite: antsibull-docs renders the plugin reference and the guides of docs/docsite (extra docs) into
+    docs/build/rst/, Sphinx renders HTML into docs/build/html/ (offline); any Sphinx warning fails."""
     session.install('-r', '.ci/requirements/docs.txt')
     collections = prepare_collections(session, install_in_site_packages=False, install_out_of_tree=True)
     rst = REPO / 'docs' / 'build' / 'rst'
@@ -445,8 +447,21 @@ def docs(session: nox.Session) -> None:
     rst.mkdir(parents=True, mode=0o755)
     session.run('antsibull-docs', 'collection', '--use-current', '--fail-on-error', '--dest-dir', str(rst), FQCN,
                 env=dict(ANSIBLE_COLLECTIONS_PATH=str(collections.current_place)))
+    # Each guide's page (docs/docsite/rst/X.rst, a label) gets the text of docs/X.md, included with MyST's parser (an
+    # include in the committed page would not pass antsibull-docs' lint, which checks a copy in a temporary folder).
+    # Links to another guide become references to its page, other relative links absolute.
+    pages = [page.stem for page in (REPO / 'docs' / 'docsite' / 'rst').glob('*.rst')]
+    for page in pages:
+        text = (REPO / 'docs' / f'{page}.md').read_text(encoding='utf-8')
+        text = re.sub(r'\[([^\]]+)\]\((%s)\.md(#[^)]*)?\)' % '|'.join(pages),
+                      lambda m: f'{{ref}}`{m.group(1)} <ansible_collections.{FQCN}.docsite.{m.group(2)}>`', text)
+        text = re.sub(r'\]\((?![a-z]+:|#)([^)]+)\)', lambda m: f']({GITHUB_TREE}/docs/{m.group(1)})', text)
+        built = rst / 'collections' / 'plausible' / 'analytics' / 'docsite' / f'{page}.rst'
+        (built.parent / f'{page}.md.inc').write_text(text, encoding='utf-8')  # (not .md: Sphinx would read it as a page)
+        with built.open('a', encoding='utf-8') as handle:
+            handle.write(f'\n.. include:: {page}.md.inc\n   :parser: myst_parser.sphinx_\n')
     session.run('cp', 'docs/sphinx/index.rst', str(rst), external=True)
-    session.run('sphinx-build', '-M', 'html', str(rst), str(rst.parent), '-c', 'docs/sphinx', '-q', '--keep-going')
+    session.run('sphinx-build', '-M', 'html', str(rst), str(rst.parent), '-c', 'docs/sphinx', '-q', '--keep-going', '-W')
 
 
 # Allow `python noxfile.py` as antsibull-nox's template does (nox >= 2025.02.09).

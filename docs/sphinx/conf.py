@@ -13,7 +13,10 @@ copyright = 'plausible.analytics contributors'  # pylint: disable=redefined-buil
 title = 'plausible.analytics'
 html_short_title = 'plausible.analytics'
 
-extensions = ['sphinx_antsibull_ext']
+extensions = ['sphinx_antsibull_ext', 'myst_parser']
+
+# The guides are Markdown (docs/*.md): headings get the anchors GitHub gives them, so that #links work on both.
+myst_heading_anchors = 4
 
 pygments_style = 'ansible'
 highlight_language = 'YAML+Jinja'
