@@ -297,7 +297,11 @@ def build(session: nox.Session) -> None:
     for old in tmp.glob('*.tar.gz'):
         old.unlink()
     session.run('ansible-galaxy', 'collection', 'build', '--output-path', str(tmp), str(REPO), silent=True)
-    tarball = next(tmp.glob('plausible-analytics-*.tar.gz'))
+    # The name release.yml publishes: galaxy.yml's version, whatever it is.
+    version = re.search(r'^version:\s*(\S+)', (REPO / 'galaxy.yml').read_text(encoding='utf-8'), re.M).group(1)
+    tarball = tmp / f'plausible-analytics-{version}.tar.gz'
+    if not tarball.exists():
+        session.error(f'ansible-galaxy collection build did not write {tarball.name}: {sorted(p.name for p in tmp.glob("*.tar.gz"))}')
     with tarfile.open(tarball) as tar:
         names = {m.name.removeprefix('./') for m in tar.getmembers()}
     unwanted = sorted(n for n in names if UNWANTED.search(n))

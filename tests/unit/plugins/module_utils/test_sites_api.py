@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -53,8 +55,11 @@ def test_request_sends_bearer_json_timeout_and_verify():
 
 
 def test_session_carries_user_agent_with_version():
+    """The User-Agent names the collection's version, galaxy.yml's: a release bumps both (_transport.COLLECTION_VERSION)."""
+    galaxy = (Path(__file__).parents[4] / 'galaxy.yml').read_text(encoding='utf-8')
+    version = re.search(r'^version:\s*(\S+)', galaxy, re.M).group(1)
     session = Transport('https://p.example')._session()
-    assert session.headers['User-Agent'].startswith('plausible.analytics/0.1.0')
+    assert session.headers['User-Agent'] == 'plausible.analytics/%s (Ansible collection)' % version
     assert session.headers['Accept'] == 'application/json'
 
 
