@@ -80,11 +80,12 @@ def sample(option):
         return [option['choices'][0]] if kind == 'list' else option['choices'][0]
     if option.get('options'):
         return [minimal(option['options'], option)] if kind == 'list' else minimal(option['options'], option)
-    return dict(int=1, float=1.0, bool=False, list=[], dict={}).get(kind, 'canary-test.example')
+    return dict(int=1, float=1.0, bool=False, list=[], dict={}, path='/tmp/canary-test').get(kind, 'canary-test.example')
 
 
 def minimal(spec, rules):
-    """Valid arguments of one level: its required options, and what its required_if and required_one_of ask for."""
+    """Valid arguments of one level: its required options, and what its required_if, required_one_of and required_by
+    ask for."""
     args = dict((name, sample(option)) for name, option in spec.items() if option.get('required') and 'default' not in option)
     for _round in range(3):
         for key, value, needed, *anyone in rules.get('required_if') or []:
@@ -93,6 +94,9 @@ def minimal(spec, rules):
         for group in rules.get('required_one_of') or []:
             if not any(name in args for name in group):
                 args[group[0]] = sample(spec[group[0]])
+        for key, needed in (rules.get('required_by') or {}).items():
+            if key in args:
+                args.update((name, sample(spec[name])) for name in ([needed] if isinstance(needed, str) else needed) if name not in args)
     return args
 
 
