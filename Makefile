@@ -3,7 +3,7 @@
 # (.ci/requirements/nox.txt) into .venvs/nox, and each session installs what it needs into .nox/. CONTRIBUTING.md
 # explains each check.
 #
-#   make test              every check below but docs and fragment-check; last line: sessions: N passed, N failed, N skipped
+#   make test              every check below but fragment-check; last line: sessions: N passed, N failed, N skipped
 #                          (CI runs this through .ci/run)
 #   make quick             the fast loop (~2 min): units and one integration target (QUICK_TARGET) on the newest cell,
 #                          the emulator's tests
@@ -13,11 +13,12 @@
 #                          with the alias smoke on the others
 #   make emulator-tests    pytest of tests/emulator (the emulator's own suite)
 #   make lint              yamllint, extra checks (action group, unwanted files, trailing whitespace), ansible-lint (production)
+#   make workflows         .github/workflows: GitHub's schema, and every nox session and make target they name exists
 #   make docs-lint         antsibull-docs lint-collection-docs --plugin-docs
 #   make changelog         antsibull-changelog lint (fragments and changelogs/changelog.yaml)
 #   make build             build the tarball, check its file list, install it, run a module from it, galaxy-importer
 #   make demo              the README's first command: onboard three sites to a local emulator, twice
-#   make docs              plugin reference with antsibull-docs + Sphinx into docs/build/ (not committed)
+#   make docs              the HTML docsite (guides and plugin reference) with antsibull-docs + Sphinx into docs/build/
 #   make fragment-check BASE=origin/main   a change to plugins/, roles/ or meta/runtime.yml adds a fragment
 #   make list | clean
 #
@@ -31,10 +32,10 @@ NEWEST := 2.21
 QUICK_TARGET ?= plausible_site
 RUN = $(NOX) $(NOXFLAGS)
 
-.PHONY: help test quick side-by-side sanity units integration emulator-tests lint docs-lint changelog build demo docs fragment-check list clean
+.PHONY: help test quick side-by-side sanity units integration emulator-tests lint workflows docs-lint changelog build demo docs fragment-check list clean
 
 help:
-	@sed -n '1,26p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,27p' Makefile | sed 's/^# \{0,1\}//'
 
 $(NOX): .ci/requirements/nox.txt
 	rm -rf .venvs/nox
@@ -83,6 +84,9 @@ emulator-tests: $(NOX)
 
 lint: $(NOX)
 	$(RUN) -s lint extra-checks ansible-lint
+
+workflows: $(NOX)
+	$(RUN) -s workflows
 
 docs-lint: $(NOX)
 	$(RUN) -s docs-check

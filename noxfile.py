@@ -297,7 +297,11 @@ def build(session: nox.Session) -> None:
     for old in tmp.glob('*.tar.gz'):
         old.unlink()
     session.run('ansible-galaxy', 'collection', 'build', '--output-path', str(tmp), str(REPO), silent=True)
-    tarball = next(tmp.glob('plausible-analytics-*.tar.gz'))
+    # The name release.yml publishes: galaxy.yml's version, whatever it is.
+    version = re.search(r'^version:\s*(\S+)', (REPO / 'galaxy.yml').read_text(encoding='utf-8'), re.M).group(1)
+    tarball = tmp / f'plausible-analytics-{version}.tar.gz'
+    if not tarball.exists():
+        session.error(f'ansible-galaxy collection build did not write {tarball.name}: {sorted(p.name for p in tmp.glob("*.tar.gz"))}')
     with tarfile.open(tarball) as tar:
         names = {m.name.removeprefix('./') for m in tar.getmembers()}
     unwanted = sorted(n for n in names if UNWANTED.search(n))
@@ -337,6 +341,89 @@ def build(session: nox.Session) -> None:
     session.log('galaxy-importer: no warning, no error')
 
 
+GITHUB_TREE = 'https://github.com/plausible-analytics-ansible/plausible.analytics/blob/main'
+WORKFLOWS = sorted(str(p.relative_to(REPO)) for p in (REPO / '.github' / 'workflows').glob('*.yml'))
+
+
+def nox_sessions() -> dict[str, bool]:
+    """Every session `nox -l` lists, and whether plain `nox` (so `make test`) runs it."""
+    listing = subprocess.run([sys.executable, '-m', 'nox', '-l', '-f', str(REPO / 'noxfile.py')], capture_output=True, text=True,
+                             check=True, cwd=REPO).stdout
+    return dict((name, mark == '*') for mark, name in re.findall(r'^([*-]) (\S+) ->', listing, re.M))
+
+
+def expand_matrix(matrix: dict | str | None) -> list[dict]:
+    """The jobs of a strategy.matrix as GitHub Actions expands it: the product of its lists, then `include`."""
+    if not isinstance(matrix, dict):
+        return [{}]
+    axes = dict((key, value) for key, value in matrix.items() if key not in ('include', 'exclude'))
+    jobs = [{}]
+    for key, values in axes.items():
+        jobs = [dict(job, **{key: value}) for job in jobs for value in values]
+    jobs = [job for job in jobs if not any(all(job.get(k) == v for k, v in ex.items()) for ex in matrix.get('exclude', []))]
+    for extra in matrix.get('include', []):
+        matching = [job for job in jobs if all(job.get(k) == v for k, v in extra.items() if k in axes)]
+        for job in matching or [jobs.append({}) or jobs[-1]]:
+            job.update(extra)
+    return jobs
+
+
+def workflow_commands(path: str) -> list[tuple[str, str]]:
+    """(job, command) for every `run:` line of a workflow, with ${{ matrix.X }} replaced for each matrix job. A matrix
+    job with a `core` and a `python` must pair them as MATRIX does."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    workflow = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
+    commands = []
+    for job_name, job in workflow['jobs'].items():
+        for values in expand_matrix(job.get('strategy', {}).get('matrix')):
+            if 'core' in values and MATRIX.get(str(values['core'])) != str(values.get('python')):
+                raise RuntimeError(f'{path}, job {job_name}: ansible-core {values["core"]} with Python {values.get("python")}; '
+                                   f'noxfile.py MATRIX says {MATRIX.get(str(values["core"]))}')
+            for step in job.get('steps', []):
+                for line in str(step.get('run', '')).splitlines():
+                    line = re.sub(r'\$\{\{\s*matrix\.(\w+)\s*\}\}', lambda m: str(values.get(m.group(1), m.group(0))), line)
+                    commands.append((job_name, line.strip()))
+    return commands
+
+
+@nox.session(python='3.11')
+def workflows(session: nox.Session) -> None:
+    """The GitHub workflows, offline: GitHub's workflow schema (vendored by check-jsonschema), every nox session and make
+    target they name exists, and ci.yml runs what `make test` runs, each cell on the Python of noxfile.py's MATRIX."""
+    session.install('-r', '.ci/requirements/workflows.txt')
+    session.run('check-jsonschema', '--builtin-schema', 'vendor.github-workflows', *WORKFLOWS)
+    sessions = nox_sessions()
+    targets = set(re.findall(r'^([\w.-]+):', (REPO / 'Makefile').read_text(encoding='utf-8'), re.M))
+    named, problems = {}, []
+    for path in WORKFLOWS:
+        try:
+            commands = workflow_commands(path)
+        except RuntimeError as exc:
+            session.error(str(exc))
+        for job, command in commands:
+            for words in re.findall(r'\bnox\b[^;&|]*?(?:-s|--sessions?)\s+([^;&|]*)', command):
+                for name in re.split(r'\s+', words.split(' -- ')[0].strip()):
+                    if name.startswith('-'):
+                        break
+                    named.setdefault(name, f'{path} ({job})')
+                    if name not in sessions:
+                        problems.append(f'{path}, job {job}: nox session {name!r} does not exist (`nox -l`)')
+            for target in re.findall(r'\bmake\s+(?:-\S+\s+)*([\w.-]+)', command):
+                if target not in targets:
+                    problems.append(f'{path}, job {job}: make target {target!r} does not exist in the Makefile')
+    # ci.yml runs every session that `make test` runs: plain nox's defaults, every integration cell and demo (the meta
+    # session lint runs yamllint and antsibull-nox-config).
+    ci = set(name for name, where in named.items() if where.startswith('.github/workflows/ci.yml'))
+    ci |= {'yamllint', 'antsibull-nox-config'} if 'lint' in ci else set()
+    wanted = set(name for name, default in sessions.items() if default) | {f'ansible-test-integration-{core}' for core in MATRIX} | {'demo'}
+    if wanted - ci:
+        problems.append(f'.github/workflows/ci.yml does not run these sessions of `make test`: {sorted(wanted - ci)}')
+    if problems:
+        session.error('\n'.join(problems))
+    session.log(f'{len(WORKFLOWS)} workflows match the schema; they name {len(named)} nox sessions, all real; '
+                f'ci.yml runs all {len(wanted)} sessions of `make test`')
+
+
 @nox.session(python=False, default=False)
 def fragment(session: nox.Session) -> None:
     """A change to plugins/, roles/ or meta/runtime.yml since the base (`nox -s fragment -- origin/main`) adds a changelog fragment."""
@@ -353,9 +440,10 @@ def fragment(session: nox.Session) -> None:
     session.log(f'{len(visible)} user-visible file(s) changed, fragments added: {", ".join(fragments) or "none needed"}')
 
 
-@nox.session(python='3.11', default=False)
+@nox.session(python='3.11')
 def docs(session: nox.Session) -> None:
-    """The plugin reference: antsibull-docs renders RST into docs/build/rst/, Sphinx renders HTML into docs/build/html/ (offline)."""
+    """The HTML docsite: antsibull-docs renders the plugin reference and the guides of docs/docsite (extra docs) into
+    docs/build/rst/, Sphinx renders HTML into docs/build/html/ (offline); any Sphinx warning fails."""
     session.install('-r', '.ci/requirements/docs.txt')
     collections = prepare_collections(session, install_in_site_packages=False, install_out_of_tree=True)
     rst = REPO / 'docs' / 'build' / 'rst'
@@ -363,8 +451,21 @@ def docs(session: nox.Session) -> None:
     rst.mkdir(parents=True, mode=0o755)
     session.run('antsibull-docs', 'collection', '--use-current', '--fail-on-error', '--dest-dir', str(rst), FQCN,
                 env=dict(ANSIBLE_COLLECTIONS_PATH=str(collections.current_place)))
+    # Each guide's page (docs/docsite/rst/X.rst, a label) gets the text of docs/X.md, included with MyST's parser (an
+    # include in the committed page would not pass antsibull-docs' lint, which checks a copy in a temporary folder).
+    # Links to another guide become references to its page, other relative links absolute.
+    pages = [page.stem for page in (REPO / 'docs' / 'docsite' / 'rst').glob('*.rst')]
+    for page in pages:
+        text = (REPO / 'docs' / f'{page}.md').read_text(encoding='utf-8')
+        text = re.sub(r'\[([^\]]+)\]\((%s)\.md(#[^)]*)?\)' % '|'.join(pages),
+                      lambda m: f'{{ref}}`{m.group(1)} <ansible_collections.{FQCN}.docsite.{m.group(2)}>`', text)
+        text = re.sub(r'\]\((?![a-z]+:|#)([^)]+)\)', lambda m: f']({GITHUB_TREE}/docs/{m.group(1)})', text)
+        built = rst / 'collections' / 'plausible' / 'analytics' / 'docsite' / f'{page}.rst'
+        (built.parent / f'{page}.md.inc').write_text(text, encoding='utf-8')  # (not .md: Sphinx would read it as a page)
+        with built.open('a', encoding='utf-8') as handle:
+            handle.write(f'\n.. include:: {page}.md.inc\n   :parser: myst_parser.sphinx_\n')
     session.run('cp', 'docs/sphinx/index.rst', str(rst), external=True)
-    session.run('sphinx-build', '-M', 'html', str(rst), str(rst.parent), '-c', 'docs/sphinx', '-q', '--keep-going')
+    session.run('sphinx-build', '-M', 'html', str(rst), str(rst.parent), '-c', 'docs/sphinx', '-q', '--keep-going', '-W')
 
 
 # Allow `python noxfile.py` as antsibull-nox's template does (nox >= 2025.02.09).

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Sphinx settings for `make docs`: the plugin reference that antsibull-docs renders, as HTML in docs/build/html.
+"""Sphinx settings for `make docs`: the docsite that antsibull-docs renders (guides and plugin reference), as HTML in
+docs/build/html; the guides are Markdown, read with MyST.
 
 Written for an offline build: there is no intersphinx mapping (it would download inventories from the
 Ansible and Python docsites), so the few labels that only exist on docs.ansible.com (for example
@@ -13,7 +14,10 @@ copyright = 'plausible.analytics contributors'  # pylint: disable=redefined-buil
 title = 'plausible.analytics'
 html_short_title = 'plausible.analytics'
 
-extensions = ['sphinx_antsibull_ext']
+extensions = ['sphinx_antsibull_ext', 'myst_parser']
+
+# The guides are Markdown (docs/*.md): headings get the anchors GitHub gives them, so that #links work on both.
+myst_heading_anchors = 4
 
 pygments_style = 'ansible'
 highlight_language = 'YAML+Jinja'

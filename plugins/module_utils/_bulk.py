@@ -358,7 +358,7 @@ def shared_link(module, domain, item, index, plugins):
     if not isinstance(name, str):
         raise InputError('%s.name: must be a string' % where)
     try:
-        check_shared_link_name(name)
+        check_shared_link_name(name, plugins_api=plugins is not None)
     except InputError as exc:
         raise InputError('%s.%s' % (where, exc))
     return dict(domain=domain, name=name, password=password or None, password_protected=protected)

@@ -28,7 +28,7 @@ class GoalResource:
         self.goal_type = params.get('goal_type')
         self.event_name = self.page_path = None
         if self.goal_type == 'event':
-            self.event_name = _rules.normalize_event_name(params.get('event_name'))
+            self.event_name = _rules.normalize_event_name(params.get('event_name'), client.community_edition)
         elif self.goal_type == 'page':
             self.page_path = _rules.normalize_page_path(params.get('page_path'))
         self.display_name = (params.get('display_name') or '').strip() or None

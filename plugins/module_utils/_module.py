@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import re
+from collections.abc import Mapping
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
 
 from ._plugins_api import PluginsApi
 from ._sites_api import SitesApi
@@ -32,6 +36,86 @@ def plausible_argument_spec():
         retries=dict(type='int', default=3),
         rate_limit_wait=dict(type='int', default=60),
     )
+
+
+# An unknown key whose name says it holds a secret (a misspelt api_key, password, token): the run fails on it anyway.
+SECRET_NAME = re.compile(r'key|token|pass|secret|auth|header', re.I)
+
+
+def secret_values(spec, params, raw_secrets=None):
+    """Every value that ``params`` (the arguments as given, before any check) holds under a ``no_log`` option of
+    ``spec``, at any depth of suboptions, under a key that ``raw_secrets`` names, or under an unknown key whose name
+    is like a secret's.
+
+    Lenient by design: a string where a dict is expected is parsed as ansible-core would, anything else is skipped.
+    """
+    found, raw_secrets = set(), raw_secrets or {}
+    secret_names = [name for name, option in (spec or {}).items() if option.get('no_log')] + list(raw_secrets)
+    for key, value in params.items():
+        option = _option(spec, key)
+        extra = raw_secrets.get(key)
+        if (option or {}).get('no_log') or extra is True or (option is None and not key.startswith('_ansible_') and (
+                SECRET_NAME.search(key) or difflib.get_close_matches(key, secret_names, n=1, cutoff=0.8))):
+            found.update(_leaves(value, parse=(option or {}).get('type') == 'dict'))
+        sub_spec, sub_extra = (option or {}).get('options'), extra if isinstance(extra, dict) else None
+        if sub_spec or sub_extra:
+            for item in _dicts(value):
+                found.update(secret_values(sub_spec, item, sub_extra))
+    return found
+
+
+def _option(spec, key):
+    if spec is None:
+        return None
+    if key in spec:
+        return spec[key]
+    return next((option for option in spec.values() if key in (option.get('aliases') or [])), None)
+
+
+def _dicts(value):
+    """The dicts in a value given for a dict option or a list of them; strings as ansible-core parses them."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            try:
+                item = check_type_dict(item)
+            except TypeError:
+                continue
+        if isinstance(item, Mapping):
+            yield item
+
+
+def _leaves(value, parse=False):
+    """The strings that show a secret value as ansible-core's no_log does (of a dict, its values; of a list, its
+    items); ``parse``: a string given for a dict option is parsed too, as ansible-core will convert it."""
+    if isinstance(value, str):
+        found = set([value]) if value else set()
+        for parsed in _dicts(value) if parse else []:
+            found.update(_leaves(parsed))
+        return found
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set)):
+        return set(leaf for item in value for leaf in _leaves(item))
+    if isinstance(value, (bool, type(None))):
+        return set()
+    return set([str(value)])
+
+
+class _MaskingModule(AnsibleModule):
+    """An AnsibleModule that hides every secret given before it checks a single argument.
+
+    ansible-core collects the no_log values while it validates, so a failure before that point (before 2.21: an
+    element that is not a dict, a string where a list of dicts belongs) showed the secrets in the invocation. Reading
+    the arguments is the one step before validation (``_load_params``, which ansible-core keeps for this use).
+    """
+
+    def __init__(self, raw_secrets=None, **kwargs):
+        self._raw_secrets = raw_secrets
+        super().__init__(**kwargs)
+
+    def _load_params(self):
+        super()._load_params()
+        self.no_log_values.update(secret_values(self.argument_spec, self.params, self._raw_secrets))
 
 
 class ResourceError(Exception):
@@ -92,11 +176,15 @@ def ensure(resource, state, check_mode):
 class PlausibleModule:
     """An AnsibleModule with the shared options, one surface per API a credential reaches, and one way of reporting."""
 
-    def __init__(self, argument_spec, credentials_required=True, **kwargs):
-        """``credentials_required=False`` lets a module take its credentials elsewhere (plausible_sites: per site)."""
+    def __init__(self, argument_spec, credentials_required=True, raw_secrets=None, **kwargs):
+        """``credentials_required=False`` lets a module take its credentials elsewhere (plausible_sites: per site).
+
+        ``raw_secrets`` names secret keys inside options of type raw, which no spec can flag, as nested dicts:
+        ``dict(sites=dict(shared_links=dict(password=True)))``.
+        """
         spec = plausible_argument_spec()
         spec.update(argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+        self.module = _MaskingModule(argument_spec=spec, supports_check_mode=True, raw_secrets=raw_secrets, **kwargs)
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         params = self.module.params

@@ -23,6 +23,7 @@ RESERVED_DOMAIN_CHARACTERS = ":?#[]@!$&'()*+,;="
 DOMAIN_MAX_LENGTH = 255
 EVENT_NAME_MAX_LENGTH = 120
 RESERVED_EVENT_NAMES = ('engagement', '__journey_end__')
+RESERVED_EVENT_NAMES_CE = ('engagement',)  # Community Edition does not reserve __journey_end__
 MAX_CUSTOM_PROPS = 3
 CUSTOM_PROP_KEY_MAX = 300
 CUSTOM_PROP_VALUE_MAX = 2000
@@ -35,7 +36,7 @@ TRACKER_FLAGS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'fil
                  'tagged_events', 'form_submissions', 'pageview_props')
 INSTALLATION_TYPES = ('manual', 'wordpress', 'gtm', 'npm')
 # Timex also accepts these besides IANA names (§8.2).
-TIMEZONE_ALIASES = re.compile(r'^(UTC|GMT|Z|[A-IK-Z]|[+-]\d{2}:\d{2}|GMT[+-]\d{1,2})$')
+TIMEZONE_ALIASES = re.compile(r'^(UTC|GMT|Z|[A-IK-Z]|[+-][0-9]{2}:[0-9]{2}|GMT[+-][0-9]{1,2})$')  # ASCII digits only
 # ISO 4217 codes in use; the server refuses others ("currency: is invalid").
 CURRENCIES = frozenset('''
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
@@ -66,7 +67,8 @@ def normalize_domain(value, option='domain'):
     if reserved:
         raise InputError('%s: must not contain URI reserved characters %s (found %s in %r)'
                          % (option, RESERVED_DOMAIN_CHARACTERS, ''.join(reserved), value))
-    if not all(c.isalpha() or c.isdigit() or c in '-.\\/_' for c in domain):
+    # The server's \\p{L} and \\d (Unicode): letters of any script and decimal digits, not ² or ① (isdigit() takes those).
+    if not all(c.isalpha() or c.isdecimal() or c in '-.\\/_' for c in domain):
         raise InputError('%s: only letters, numbers, slashes, underscores and period allowed (got %r)' % (option, value))
     if len(domain) > DOMAIN_MAX_LENGTH:
         raise InputError('%s: must be at most %d characters (got %d)' % (option, DOMAIN_MAX_LENGTH, len(domain)))
@@ -84,13 +86,13 @@ def check_timezone(value):
     return value
 
 
-def normalize_event_name(value):
+def normalize_event_name(value, community_edition=False):
     name = (value or '').strip()
     if not name:
         raise InputError("event_name: can't be blank")
     if len(name) > EVENT_NAME_MAX_LENGTH:
         raise InputError('event_name: must be at most %d characters (got %d)' % (EVENT_NAME_MAX_LENGTH, len(name)))
-    if name in RESERVED_EVENT_NAMES:
+    if name in (RESERVED_EVENT_NAMES_CE if community_edition else RESERVED_EVENT_NAMES):
         raise InputError("event_name: the event name %r is reserved and cannot be used as a goal" % name)
     return name
 
@@ -127,11 +129,13 @@ def check_currency(value):
     return value
 
 
-def check_shared_link_name(value):
+def check_shared_link_name(value, plugins_api=False):
+    """The Sites API refuses the WordPress plugin's link name; the Plugins API creates it (that is where it comes from)."""
     if value is None or not value.strip():
         raise InputError("name: can't be blank")
-    if value in RESERVED_SHARED_LINK_NAMES:
-        raise InputError('name: %r is reserved by Plausible; choose another one' % value)
+    if value in RESERVED_SHARED_LINK_NAMES and not plugins_api:
+        raise InputError('name: %r is reserved by Plausible in the Sites API; choose another one (only the Plugins API, '
+                         'with plugin_token, creates it)' % value)
     if len(value) > SHARED_LINK_NAME_MAX:
         raise InputError('name: must be at most %d characters (got %d)' % (SHARED_LINK_NAME_MAX, len(value)))
     return value

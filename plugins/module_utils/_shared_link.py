@@ -39,9 +39,9 @@ def ensure_shared_link(client, params, check_mode, site_is_new=False):
     return Outcome(site_is_new, None, link)
 
 
-def check_link(params):
+def check_link(params, plugins_api=False):
     """The link's name, once the request is known to be possible at all."""
-    name = _rules.check_shared_link_name(params['name'])
+    name = _rules.check_shared_link_name(params['name'], plugins_api)
     if params.get('state') == 'absent':
         raise ResourceError("state: absent is not possible: Plausible's APIs cannot delete shared links. Delete %r in "
                             "the dashboard (Site Settings > Visibility > Shared links)." % name)
@@ -60,7 +60,7 @@ class SharedLinkResource:
     def __init__(self, api, params, known=None):
         self.api = api
         self.domain = _rules.normalize_domain(params['domain'])
-        self.link_name = check_link(params)
+        self.link_name = check_link(params, plugins_api=True)
         self.password = params.get('password') or None
         # {name, password_protected: true} (as plausible_site_info exports a protected link): it exists and is
         # protected; leave it. A new link cannot be made so, as its password is unknown.

@@ -217,7 +217,7 @@ class Transport:
                 failure = self.error('%s %s failed: %s' % (method, path, _describe_transport_error(exc)),
                                      kind='transport')
             else:
-                failure = api.failure(method, path, response)
+                failure = self._redirect(method, path, response) or api.failure(method, path, response)
                 if failure is None:
                     return parse_json(response)
             if method == 'DELETE' and ambiguous and api.already_deleted(failure):
@@ -229,6 +229,24 @@ class Transport:
             ambiguous = ambiguous or failure.kind in AMBIGUOUS
             self.notify('%s; retrying in %.1f s (attempt %d of %d).' % (failure.message, delay, attempt + 1, self.retries + 1))
             self.sleep(delay)
+
+    def _redirect(self, method, path, response):
+        """A 3xx to another address: final, followed by no request (that would carry the credential elsewhere), and
+        named. One without a Location, or to a page of the same server (Community Edition's /register), is the API
+        surface's to explain."""
+        status, location = response.status_code, (getattr(response, 'headers', None) or {}).get('Location')
+        if not 300 <= status < 400 or not location:
+            return None
+        target = urljoin(self.base_url + path, location)
+        # The API's address at the target: the target less the requested path, else the target's origin.
+        url = urlsplit(target)
+        suggested = '%s://%s%s' % (url.scheme, url.netloc, url.path[:-len(path)] if url.path.endswith(path) else '')
+        if normalize_base_url(suggested) == self.base_url:
+            return None
+        return self.error('The server at %s redirects %s %s to %s (HTTP %d). No request follows a redirect, so that no '
+                          'credential goes elsewhere: set api_url to %s if that is your Plausible server.'
+                          % (self.base_url, method, path, target, status, normalize_base_url(suggested)),
+                          status=status, kind='redirect')
 
     def write_then_check(self, api, method, path, body, landed):
         """Send a write that is not idempotent. After an ambiguous failure, wait, then ask ``landed()`` whether the

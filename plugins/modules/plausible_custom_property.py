@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_custom_property
 short_description: Allow or remove a custom property of a Plausible Analytics site
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes one custom property of a Plausible site allowed (O(state=present)) or not (O(state=absent)) through Plausible's
     Sites API. Only allowed custom properties can be filtered and broken down in the dashboard.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_goal
 short_description: Create or delete a goal of a Plausible Analytics site
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes one goal of a Plausible site match the task through Plausible's Sites API.
   - A goal is identified by its O(goal_type) and its O(event_name) or O(page_path). The module lists the site's goals to

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_guest
 short_description: Invite or remove a guest of a Plausible Analytics site
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes one guest of a Plausible site match the task through Plausible's Sites API (O(api_key); the Plugins API and
     O(plugin_token) have no guests). A guest sees one site's dashboard

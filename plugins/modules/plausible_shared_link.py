@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_shared_link
 short_description: Ensure a shared dashboard link of a Plausible Analytics site exists
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Finds the site's shared link with this O(name), or creates it, and returns its URL.
   - With O(plugin_token), through the Plugins API, which lists the links first, so C(changed), check mode and diff are

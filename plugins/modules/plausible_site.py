@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_site
 short_description: Create, rename, configure or delete a site in Plausible Analytics
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes one Plausible site match the task through Plausible's Sites API, with O(api_key).
   - With only O(plugin_token) (for example on a self-hosted Community Edition server, which has no Sites API), it

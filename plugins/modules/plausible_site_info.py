@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_site_info
 short_description: Read Plausible Analytics sites in the shape the onboard role takes, to adopt an account into code
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads every site the API key can see, or one site, through Plausible's Sites API (and, for the sites of
     O(plugin_tokens), their shared links and funnels through the Plugins API), and returns them in RV(sites) with

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: plausible_sites
 short_description: Ensure many Plausible Analytics sites, with their goals, custom properties, guests and shared links
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes a list of sites match the task, each with its goals, custom properties, guests and shared links, in one module
     run and one HTTP session.
@@ -410,7 +410,7 @@ def main():
         purge_goals=dict(type='bool', default=False),
         purge_custom_properties=dict(type='bool', default=False),
         purge_guests=dict(type='bool', default=False),
-    ), credentials_required=False)
+    ), credentials_required=False, raw_secrets=dict(sites=dict(shared_links=dict(password=True))))
 
     def plan():
         hide_link_passwords(module)

@@ -13,8 +13,9 @@ TOKEN = 'plausible-plugin-selfhost-QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk'
 
 
 class FakeResponse:
-    def __init__(self, status, body=None, text=None):
+    def __init__(self, status, body=None, text=None, headers=None):
         self.status_code = status
+        self.headers = headers or {}
         self.text = text if text is not None else ('' if body is None else json.dumps(body))
         self.content = self.text.encode()
 

@@ -3,7 +3,8 @@
 # characters like a real key) and -vvv, which shows module invocations; stdout and stderr of every run are kept and
 # searched, with the emulator's request log and state, for the key and for every 12-character piece of it:
 #   modules   check+diff on an empty server, the real run, a diff re-run
-#   failures  bad input, server refusals, an unreachable server, plain http:// to a remote host (warns)
+#   failures  bad input, server refusals, an unreachable server, plain http:// to a remote host (warns), and
+#             arguments that ansible-core refuses before it collects the no_log values (sites or goals a string, ...)
 #   faults    5xx, reset, timeouts, a late create, an hourly 429: the warnings of every retry
 #   echo      a proxy and the API echoing the key back in full and cut off at the excerpt's end
 #   role      check+diff, real, re-run, with faults, and failures (bad domain, malformed input)

@@ -57,6 +57,17 @@ def test_a_token_of_another_site_fails_before_anything_else_is_sent():
     assert len(sent) == 1 and TOKEN not in str(caught.value)
 
 
+def test_a_redirect_is_named_and_not_followed():
+    moved = FakeResponse(301, text='', headers={'Location': 'https://plausible.stats.example/api/plugins/v1/capabilities'})
+    api, sent = make_api(moved)
+    api.expect_site('example.com')
+    with pytest.raises(PlausibleError) as caught:
+        api.list_goals()
+    assert 'redirects GET /api/plugins/v1/capabilities to https://plausible.stats.example/api/plugins/v1/capabilities' in str(caught.value)
+    assert 'set api_url to https://plausible.stats.example ' in str(caught.value) and caught.value.kind == 'redirect'
+    assert len(sent) == 1 and TOKEN not in str(caught.value)
+
+
 @pytest.mark.parametrize('answer', [
     FakeResponse(200, {'authorized': False, 'data_domain': None, 'features': {}}),
     UNAUTHORIZED,

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -53,8 +55,11 @@ def test_request_sends_bearer_json_timeout_and_verify():
 
 
 def test_session_carries_user_agent_with_version():
+    """The User-Agent names the collection's version, galaxy.yml's: a release bumps both (_transport.COLLECTION_VERSION)."""
+    galaxy = (Path(__file__).parents[4] / 'galaxy.yml').read_text(encoding='utf-8')
+    version = re.search(r'^version:\s*(\S+)', galaxy, re.M).group(1)
     session = Transport('https://p.example')._session()
-    assert session.headers['User-Agent'].startswith('plausible.analytics/0.1.0')
+    assert session.headers['User-Agent'] == 'plausible.analytics/%s (Ansible collection)' % version
     assert session.headers['Accept'] == 'application/json'
 
 
@@ -89,6 +94,7 @@ def test_domain_path_segment_is_quoted():
     FakeResponse(406, {'status': 406, 'message': 'Not Acceptable'}),
     FakeResponse(404, text='<!DOCTYPE html><html><body>Oops! There\'s nothing here</body></html>'),
     FakeResponse(302, text=''),
+    FakeResponse(302, text='', headers={'Location': '/register'}),  # a page of the same server: no Sites API here
 ])
 def test_community_edition_answers_mean_no_sites_api(response):
     client, _clock, _notes = make_client(response)
@@ -98,6 +104,23 @@ def test_community_edition_answers_mean_no_sites_api(response):
     assert not info.value.site_not_found
     assert 'does not offer Plausible\'s Sites API' in str(info.value)
     assert 'Community Edition' in str(info.value)
+
+
+@pytest.mark.parametrize('url, status, location, api_url', [
+    ('http://stats.example', 301, 'https://stats.example/api/v1/sites/a.test', 'https://stats.example'),
+    ('https://stats.example', 308, 'https://www.stats.example/api/v1/sites/a.test?x=1', 'https://www.stats.example'),
+    ('https://stats.example', 302, '/plausible/api/v1/sites/a.test', 'https://stats.example/plausible'),
+    ('https://stats.example', 307, 'https://sso.example/login?next=/api', 'https://sso.example'),
+])
+def test_a_redirect_is_named_and_not_followed(url, status, location, api_url):
+    client, _clock, notes = make_client(FakeResponse(status, text='', headers={'Location': location}), url=url, retries=3)
+    with pytest.raises(PlausibleError) as info:
+        client.get_site('a.test')
+    message = str(info.value)
+    assert info.value.kind == 'redirect' and info.value.status == status
+    assert 'redirects GET /api/v1/sites/a.test to ' in message and 'set api_url to %s ' % api_url in message
+    assert 'does not offer' not in message and KEY not in message
+    assert len(client.transport.session.sent) == 1 and notes == []  # no request follows, no retry
 
 
 def test_list_all_follows_cursor_with_limit_100():
