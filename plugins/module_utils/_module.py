@@ -101,7 +101,7 @@ def _leaves(value, parse=False):
     return set([str(value)])
 
 
-class _MaskingModule(AnsibleModule):
+class MaskingModule(AnsibleModule):
     """An AnsibleModule that hides every secret given before it checks a single argument.
 
     ansible-core collects the no_log values while it validates, so a failure before that point (before 2.21: an
@@ -184,7 +184,7 @@ class PlausibleModule:
         """
         spec = plausible_argument_spec()
         spec.update(argument_spec)
-        self.module = _MaskingModule(argument_spec=spec, supports_check_mode=True, raw_secrets=raw_secrets, **kwargs)
+        self.module = MaskingModule(argument_spec=spec, supports_check_mode=True, raw_secrets=raw_secrets, **kwargs)
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         params = self.module.params

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
-from ._module import plausible_argument_spec
+from ._module import MaskingModule, plausible_argument_spec
 from ._rules import InputError, normalize_domain
 from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport
 from ._snippet import origin
@@ -63,7 +63,7 @@ def _check_input(params):
 
 
 def run():
-    module = AnsibleModule(argument_spec=verify_argument_spec(), supports_check_mode=True)
+    module = MaskingModule(argument_spec=verify_argument_spec(), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     params = dict(module.params)
