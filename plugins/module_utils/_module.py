@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import traceback
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -32,6 +34,10 @@ def plausible_argument_spec():
         retries=dict(type='int', default=3),
         rate_limit_wait=dict(type='int', default=60),
     )
+
+
+# What a message may claim only while nothing was written (``PlausibleModule.fail`` drops it after a write).
+NOTHING_CHANGED = re.compile(r'\s*\(nothing was changed\)|;?\s*nothing was changed\.?', re.IGNORECASE)
 
 
 class ResourceError(Exception):
@@ -102,6 +108,7 @@ class PlausibleModule:
         params = self.module.params
         self.params = params
         self.check_mode = self.module.check_mode
+        self.partial = {}  # what work() has finished: returned beside an error
         api_key, plugin_token = ((params[name] or '').strip() for name in ('api_key', 'plugin_token'))
         if credentials_required and not api_key and not plugin_token:
             self.module.fail_json(msg='Invalid input, nothing was sent: api_key, plugin_token: one of them is required and '
@@ -149,14 +156,29 @@ class PlausibleModule:
         return self.sites
 
     def run(self, work):
-        """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``."""
+        """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``.
+
+        A failure after a write tells the truth: ``changed`` is true, the message claims no "nothing was changed",
+        and what ``work`` finished so far (``self.partial``) is returned beside the error.
+        """
         try:
             result = work()
         except InputError as exc:
-            self.module.fail_json(msg='Invalid input, nothing was sent: %s' % exc)
+            self.fail('Invalid input, nothing was sent: %s' % exc if not self.transport.writes else 'Invalid input: %s' % exc)
         except (PlausibleError, ResourceError) as exc:
-            self.module.fail_json(msg=self.transport.redact(exc), **_error_details(exc))
+            self.fail(exc, **_error_details(exc))
+        except Exception as exc:  # an answer of an unexpected shape: say so, and whether something was written before
+            self.fail('Unexpected failure (%s: %s); please report it with the module\'s arguments.'
+                      % (type(exc).__name__, exc), exception=self.transport.redact(traceback.format_exc()))
         self.module.exit_json(**result)
+
+    def fail(self, msg, **details):
+        msg = self.transport.redact(msg)
+        wrote = self.transport.writes > 0
+        if wrote:
+            msg = NOTHING_CHANGED.sub('', msg).rstrip() + (
+                ' Changes were made before this failure (changed is true); a re-run continues from there.')
+        self.module.fail_json(msg=msg, changed=wrote, **dict(self.partial, **details))
 
     def result(self, name, outcome, **extra):
         """The module result for one object: ``changed``, the object under ``name``, and ``diff`` in diff mode."""

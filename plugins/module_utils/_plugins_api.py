@@ -57,10 +57,13 @@ class PluginsApi:
 
     def failure(self, method, path, response):
         transport, status = self.transport, response.status_code
-        if status in (200, 201, 204):
-            return None
         payload = parse_json(response)
         where = '%s %s' % (method, path)
+        if status in (200, 201, 204):
+            if status != 204 and payload is None:
+                return transport.error('%s answered HTTP %d with a body that is not the API\'s JSON: %s'
+                                       % (where, status, transport.excerpt(response)), status=status, kind='bad_response')
+            return None
         errors = payload.get('errors') if isinstance(payload, dict) else None
         if isinstance(errors, list) and errors:
             detail = '; '.join(

@@ -33,6 +33,37 @@ SNIPPET = '''<!-- Privacy-friendly analytics by Plausible -->
 </script>'''
 
 
+# Goals the server makes itself for a tracker option (API files §8.6): switching the option on creates its goal,
+# unless a goal already has that event or display name; switching it off deletes the goals of that event name. The
+# same holds for a site created with the option on. Modelled here once, so that check mode predicts what a run does.
+TRACKER_GOALS = dict(track_404_pages='404', outbound_links='Outbound Link: Click', file_downloads='File Download',
+                     form_submissions='Form: Submission')
+
+
+def tracker_goal_options(before, after):
+    """The goal options that a change of the tracker configuration ``before`` (None: a new site) to ``after`` flips."""
+    before, after = before or {}, after or {}
+    return [option for option in TRACKER_GOALS if bool(before.get(option)) != bool(after.get(option))]
+
+
+def tracker_goal_effects(goals, before, after):
+    """What the server does to a site's ``goals`` when its tracker configuration goes from ``before`` to ``after``.
+
+    Returns ``(goals, created, deleted)``: the goals afterwards, and the goals the server creates (without an id
+    until a listing shows them) and deletes.
+    """
+    created, deleted = [], []
+    for option in tracker_goal_options(before, after):
+        name = TRACKER_GOALS[option]
+        if (after or {}).get(option):
+            if not any(name in (goal['event_name'], goal['display_name']) for goal in goals):
+                created.append(dict(id=None, display_name=name, goal_type='event', event_name=name, page_path=None,
+                                    custom_props={}))
+        else:
+            deleted.extend(goal for goal in goals if goal['event_name'] == name)
+    return [goal for goal in goals if goal not in deleted] + created, created, deleted
+
+
 def tracker_script_url(base_url, site):
     """``<api_url>/js/<tracker id>.js``, or None while the site does not exist yet (check mode)."""
     tracker_id = ((site or {}).get('tracker_script_configuration') or {}).get('id')

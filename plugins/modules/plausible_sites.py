@@ -366,18 +366,20 @@ def main():
                 raise InputError('sites[%d]: the domain %s appears more than once' % (index, site_plan.site.domain))
             seen.add(site_plan.site.domain)
             plans.append(site_plan)
+        # Every token is checked before the first write, so that a revoked one fails the task before it starts.
+        for site_plan in plans:
+            if site_plan.plugins is not None:
+                site_plan.plugins.check_site(site_plan.site.domain)
         return plans
 
     def work():
         results, notes, diff, changed = {}, [], dict(before={}, after={}), False
+        module.partial['sites'] = results  # the sites finished so far are returned beside an error
         for site_plan in plan():
             try:
                 site_changed, entry, site_notes = site_plan.ensure(module.sites, module.check_mode, diff)
-            except PlausibleError as exc:
-                exc.message = 'Site %s: %s' % (site_plan.site.domain, exc.message)
-                raise
-            except ResourceError as exc:
-                raise ResourceError('Site %s: %s' % (site_plan.site.domain, exc))
+            except (PlausibleError, ResourceError) as exc:
+                raise stopped_at(exc, site_plan.site.domain, results)
             changed = changed or site_changed
             results[site_plan.site.domain] = entry
             notes.extend(site_notes)
@@ -389,6 +391,17 @@ def main():
         return result
 
     module.run(work)
+
+
+def stopped_at(exc, domain, finished):
+    """The failure of one site, naming it and the sites finished before it (a re-run continues from there)."""
+    message = 'Site %s: %s' % (domain, exc)
+    if finished:
+        message += ' The sites before it are finished (%s; see sites).' % ', '.join(finished)
+    if isinstance(exc, PlausibleError):
+        exc.message = message
+        return exc
+    return ResourceError(message)
 
 
 if __name__ == '__main__':
