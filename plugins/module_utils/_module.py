@@ -148,12 +148,20 @@ class PlausibleModule:
     def api_for(self, domain):
         """The surface that manages ``domain``'s goals, links, properties and tracker: its token's, else the key's.
 
-        Sends nothing: the Plugins API checks on its first request that the token belongs to ``domain``.
+        Sends nothing: the first request checks that the token belongs to ``domain`` (Plugins API), or that
+        ``domain`` is not a renamed site's old name (Sites API).
         """
         if self.plugins is not None:
             self.plugins.expect_site(domain)
             return self.plugins
-        return self.sites
+        return self.sites_for(domain)
+
+    def sites_for(self, domain, what=None):
+        """The Sites API for ``domain``'s content; its first request checks that ``domain`` was not renamed."""
+        sites = self.sites_api(what) if what else self.sites
+        if sites is not None:
+            sites.expect_site(domain)
+        return sites
 
     def run(self, work):
         """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``.

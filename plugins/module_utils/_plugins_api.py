@@ -133,7 +133,8 @@ class PluginsApi:
         """Fail unless the token belongs to ``domain`` (the site's current, normalised domain)."""
         if self.site_domain() != domain:
             raise PlausibleError('plugin_token: the token belongs to the site %s, not to %s; a token is bound to one '
-                                 'site. Give the token of %s (%s).' % (self._domain, domain, domain, TOKEN_HELP),
+                                 'site. If %s was renamed to %s, use domain: %s; else give the token of %s (%s).'
+                                 % (self._domain, domain, domain, self._domain, self._domain, domain, TOKEN_HELP),
                                  kind='wrong_site')
 
     # -- shared links --------------------------------------------------------------------------------------------

@@ -90,11 +90,7 @@ class SiteResource:
         self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
 
     def read(self):
-        site = self.client.get_site(self.domain)
-        if site is not None and site['domain'] != self.domain:
-            # The server still resolves a name for 72 h after a rename; never act on the renamed site by its old name.
-            raise ResourceError('%s was renamed to %s less than 72 hours ago and now names that site; use domain: %s '
-                                '(nothing was changed).' % (self.domain, site['domain'], site['domain']))
+        site = self.client.resolve_site(self.domain)
         if self.previous_domain is None or self.previous_domain == self.domain:
             return site
         previous = self.client.get_site(self.previous_domain)
