@@ -14,7 +14,7 @@ Sites API; the site itself goes through the Sites API whenever there is an API k
 from __future__ import annotations
 
 from ._custom_property import custom_properties_to_purge, custom_property_resources
-from ._goal import GoalResource
+from ._goal import GoalResource, check_distinct_goals
 from ._guest import guest_resources, guests_to_purge
 from ._module import Outcome, ResourceError, ensure
 from ._plugins_api import PluginsApi
@@ -99,6 +99,7 @@ class Goals(Kind):
     def __init__(self, module, api, domain, purge, goals):
         super().__init__(module, api, domain, purge)
         self.tracker_created, self.tracker_deleted = [], []
+        check_distinct_goals(goals)
         self.declared = [GoalResource(self.client, dict(goal, domain=domain, recreate=self.params['recreate_goals']),
                                       check_mode=self.check_mode, recreate_option='recreate_goals') for goal in goals]
 
