@@ -14,6 +14,7 @@ can be read and changed (the token's site exists by definition).
 from __future__ import annotations
 
 import copy
+import re
 
 from ._plugins_api import TRACKER_KEYS as PLUGINS_TRACKER_KEYS
 from ._transport import PlausibleError
@@ -24,6 +25,8 @@ TRACKER_DEFAULTS = dict(dict.fromkeys(_rules.TRACKER_FLAGS, False), installation
 # The argument spec of tracker_script_configuration, shared by plausible_site and the bulk module.
 TRACKER_OPTIONS = dict(dict((flag, dict(type='bool')) for flag in _rules.TRACKER_FLAGS),
                        installation_type=dict(type='str', choices=list(_rules.INSTALLATION_TYPES)))
+# Plausible takes a team_id that is not a UUID, or names no team, as absent: the site would go to another team for good.
+TEAM_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', re.IGNORECASE)
 SNIPPET = '''<!-- Privacy-friendly analytics by Plausible -->
 <script async src="%s"></script>
 <script>
@@ -86,7 +89,8 @@ class SiteResource:
         if params.get('previous_domain') and state == 'present':
             self.previous_domain = _rules.normalize_domain(params['previous_domain'], 'previous_domain')
         self.timezone = _rules.check_timezone(params.get('timezone'))
-        self.team_id = params.get('team_id')
+        self.team_id = check_team_id(params.get('team_id'))
+        self.team = None  # the team a new site goes to, from the teams listing, when team_id is given
         self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
 
     def read(self):
@@ -104,6 +108,8 @@ class SiteResource:
 
     def desired(self, current):
         if current is None:
+            if self.team_id:
+                self.team = find_team(self.client.list_teams(), self.team_id)
             config = dict(TRACKER_DEFAULTS, id=None)
             config.update(self.config)
             return dict(domain=self.domain, timezone=self.timezone or 'Etc/UTC', custom_properties=[],
@@ -129,7 +135,7 @@ class SiteResource:
         try:
             return self.client.create_site(body)
         except PlausibleError as exc:
-            raise _explain_site_error(exc, self.domain)
+            raise _explain_site_error(exc, self.domain, self.team_id)
 
     def update(self, current, wanted):
         body = {}
@@ -155,16 +161,43 @@ class SiteResource:
 
     def extras(self, site):
         url = tracker_script_url(self.client.base_url, site)
-        return dict(tracker_script_url=url, snippet=snippet(url))
+        extras = dict(tracker_script_url=url, snippet=snippet(url))
+        if self.team is not None:
+            extras['team'] = self.team
+        return extras
 
 
-def _explain_site_error(exc, domain):
+def check_team_id(value):
+    """A team id is a UUID: anything else the server would silently ignore, creating the site in another team."""
+    value = (value or '').strip()
+    if value and not TEAM_ID.match(value):
+        raise _rules.InputError('team_id: must be a team\'s id, a UUID such as 4f7c1b2e-8a3d-4c5e-9f10-2b3c4d5e6f70 '
+                                '(GET /api/v1/sites/teams lists them); got %r, which Plausible would ignore, putting the '
+                                'site in another team' % value)
+    return value.lower() or None
+
+
+def find_team(teams, team_id):
+    """The team ``team_id`` names among those the key can see (``{id, name}``), else a failure naming them."""
+    for team in teams:
+        if team['id'].lower() == team_id:
+            return dict(id=team['id'], name=team['name'])
+    raise ResourceError('team_id: %s is not a team this API key can see, and Plausible would create the site in another '
+                        'team, which cannot be changed afterwards. The teams it can see: %s (nothing was changed).'
+                        % (team_id, ', '.join('%s (%s)' % (team['name'], team['id']) for team in teams) or 'none'))
+
+
+def _explain_site_error(exc, domain, team_id=None):
     error = exc.error or ''
     if 'This domain cannot be registered' in error:
         return ResourceError('domain: %s cannot be registered: Plausible already has a site with that domain, on some '
                              'account, or a site was renamed away from it less than 72 hours ago. If it should be yours, '
                              'ask its owner to transfer it or contact Plausible support (server said: %s).'
                              % (domain, error.strip()))
+    if exc.status == 401 and team_id:
+        return ResourceError('team_id: Plausible refused the API key for the team %s (HTTP 401): the key\'s user is not a '
+                             'member of that team, or the key is limited to another team. Use the id of a team the key can '
+                             'see (GET /api/v1/sites/teams lists them).' % team_id)
     if "You must select a team with 'team_id' parameter." in error:
         return ResourceError('team_id: the API key\'s user owns several teams, so Plausible needs to know which one gets '
                              'the site. Set team_id to the team\'s id (GET /api/v1/sites/teams lists them).')

@@ -40,6 +40,7 @@ class SitesApi:
         self.auth = BearerAuth(api_key)
         transport.add_secrets(self.auth.secrets())
         self._expected = None
+        self._teams = None
 
     def expect_site(self, domain):
         """Tie this run to ``domain``: the first request checks that it is not a renamed site's old name."""
@@ -187,7 +188,10 @@ class SitesApi:
         return self.list_all(SITES_PATH, 'sites', **params)
 
     def list_teams(self):
-        return self.list_all(SITES_PATH + '/teams', 'teams')
+        """The teams the key can see, listed once per run (every site created with a team_id is checked against it)."""
+        if self._teams is None:
+            self._teams = self.list_all(SITES_PATH + '/teams', 'teams')
+        return self._teams
 
     def list_custom_properties(self, domain):
         """The site's allowed custom property names, sorted; one request, the listing is not paginated."""

@@ -66,7 +66,9 @@ options:
         description: The time zone of a new site; an existing site's time zone must match (the API cannot change it).
         type: str
       team_id:
-        description: The team that gets a new site.
+        description:
+          - The team that gets a new site, a UUID, checked as in O(plausible.analytics.plausible_site#module:team_id)
+            (the teams are listed once per task).
         type: str
       tracker_script_configuration:
         description:
@@ -280,7 +282,10 @@ sites:
       C(shared_links)) as they are after the run (or would be, in check mode).
     - C(purged) holds, per kind purged (O(purge_goals), O(purge_custom_properties), O(purge_guests)), what was deleted
       (or would be, in check mode); it is empty when no purge option is on.
-  returned: always
+    - C(team) (C(id) and C(name)) is the team that gets a site created with C(team_id).
+    - When the task fails, the sites finished before the one where it stopped (named in the message) are returned
+      beside the error, and C(changed) says whether anything was written; a re-run continues from that site.
+  returned: always, and beside an error
   type: dict
   sample:
     example.com:
