@@ -128,23 +128,29 @@ class Goals(Kind):
             self.share(resource, known)
             try:
                 outcome = ensure(resource, 'present', True)
-            except ResourceError as exc:
+            except ResourceError:
                 if resource.goal_type != 'event' or resource.event_name not in made:
                     raise
-                raise ResourceError('tracker_script_configuration.%s: turning it on makes Plausible create the goal %r '
-                                    'itself (display name %r, no custom_props), which the goal declared here does not '
-                                    'match: %s' % (made[resource.event_name], resource.event_name, resource.event_name, exc))
+                goal = next(goal for goal in known if goal['event_name'] == resource.event_name)
+                raise ResourceError(
+                    'tracker_script_configuration.%s: turning it on makes Plausible create the goal %r itself, with the '
+                    'display name %r and no custom_props, and Plausible cannot update a goal; the goal declared here has '
+                    '%s. Drop them, or set recreate_goals: true to replace the server\'s goal with it (nothing was '
+                    'changed).' % (made[resource.event_name], resource.event_name, resource.event_name, ', '.join(
+                        '%s %r' % (option, getattr(resource, option)) for option in resource._differences(goal))))
             if outcome.changed:
                 known = self.after_change(known, outcome)
         return bool(self.tracker_created or self.tracker_deleted)
 
-    def tracker_diff(self, after):
-        """The goals the tracker change deleted and created (those the task does not show already), for the diff."""
+    def tracker_diff(self, before, after):
+        """The diff's goals before and after, with what the tracker change made the server delete and create."""
         names = set(goal['event_name'] for goal in self.tracker_created)
-        shown = set((goal['id'], goal['event_name']) for goal in after)
-        created = [goal for goal in self.known or [] if goal['goal_type'] == 'event' and goal['event_name'] in names
-                   and (goal['id'], goal['event_name']) not in shown]
-        return list(self.tracker_deleted), created
+
+        def made(goal):
+            return goal['goal_type'] == 'event' and goal['event_name'] in names
+        shown = set(goal['event_name'] for goal in after if made(goal))
+        created = [goal for goal in self.known or [] if made(goal) and goal['event_name'] not in shown]
+        return [goal for goal in before if not made(goal)] + list(self.tracker_deleted), after + created
 
     @staticmethod
     def share(resource, known):
@@ -327,8 +333,7 @@ class SitePlan:
             if kind.purge:
                 entry['purged'][kind.name] = purged
             changed = changed or kind_changed
-        deleted, created = goals.tracker_diff(after['goals'])
-        before['goals'], after['goals'] = before['goals'] + deleted, after['goals'] + created
+        before['goals'], after['goals'] = goals.tracker_diff(before['goals'], after['goals'])
         notes = [note for kind in self.kinds for note in kind.notes]
         links_changed, links = self._ensure_links(client, site_is_new, check_mode, notes)
         changed = changed or links_changed

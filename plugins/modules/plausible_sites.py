@@ -372,9 +372,13 @@ def main():
             seen.add(site_plan.site.domain)
             plans.append(site_plan)
         # Every token is checked before the first write, so that a revoked one fails the task before it starts.
-        for site_plan in plans:
+        for index, site_plan in enumerate(plans):
             if site_plan.plugins is not None:
-                site_plan.plugins.check_site(site_plan.site.domain)
+                try:
+                    site_plan.plugins.check_site(site_plan.site.domain)
+                except PlausibleError as exc:
+                    exc.message = 'sites[%d] (%s): %s' % (index, site_plan.site.domain, exc.message)
+                    raise
         return plans
 
     def work():

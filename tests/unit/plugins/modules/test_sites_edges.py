@@ -36,7 +36,9 @@ def test_a_declared_goal_that_differs_from_the_one_the_tracker_makes_fails_befor
                               goals(), check_mode=check_mode)
     assert result['failed'] is True and result['changed'] is False
     assert calls(sent) == [('GET', '/a.example'), ('GET', '/goals')]
-    assert 'tracker_script_configuration.outbound_links: turning it on makes Plausible create the goal' in result['msg']
+    assert result['msg'].startswith('Site a.example: tracker_script_configuration.outbound_links: turning it on makes '
+                                    "Plausible create the goal 'Outbound Link: Click' itself")
+    assert "the goal declared here has display_name 'Outbound clicks'" in result['msg']
     assert 'nothing was changed' in result['msg']
 
 
@@ -135,4 +137,5 @@ def test_a_revoked_token_of_a_later_site_fails_before_the_first_write(capsys):
                               refused)
     assert result['failed'] is True and result['changed'] is False and result['sites'] == {}
     assert [s['url'].split('/api/plugins/v1')[1] for s in sent] == ['/capabilities', '/capabilities']
-    assert 'plugin_token: the server does not accept the token' in result['msg'] and other not in json.dumps(result)
+    assert result['msg'].startswith('sites[1] (b.example): plugin_token: the server does not accept the token')
+    assert other not in json.dumps(result)
