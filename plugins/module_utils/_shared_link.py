@@ -29,8 +29,8 @@ def ensure_shared_link(client, params, check_mode, site_is_new=False):
     if check_mode:
         client.resolve_expected()
         return Outcome(site_is_new, None, dict(name=name, url=None),
-                       notes=['Check mode sent nothing: the Sites API cannot list shared links, so whether %r exists '
-                              'and its URL are unknown until a real run.' % name])
+                       notes=['Check mode sent nothing but a read of the site: the Sites API cannot list shared links, '
+                              'so whether %r exists and its URL are unknown until a real run.' % name])
     try:
         link = client.find_or_create_shared_link(domain, name)
     except PlausibleError as exc:
