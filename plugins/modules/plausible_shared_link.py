@@ -32,7 +32,7 @@ attributes:
   diff_mode:
     support: partial
     details:
-      - With O(plugin_token), full: the diff says whether the link exists, with its name and whether it is password
+      - With O(plugin_token), full. The diff says whether the link exists, with its name and whether it is password
         protected; never its URL, which grants access like a password. With only O(api_key), none, because the Sites
         API cannot list shared links, so there is no "before" to show.
 options:

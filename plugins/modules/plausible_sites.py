@@ -21,7 +21,12 @@ description:
   - It spends as few requests as the API allows, because Plausible allows 600 an hour. Per existing site, a re-run sends
     one read of the site, one listing per kind (goals, custom properties, guests) that the site declares or purges, and
     one find-or-create per shared link; nothing else. A new site costs one read, one create, and one request per goal,
-    custom property, guest and shared link (it has nothing to list).
+    custom property, guest and shared link (it has nothing to list). A change of a tracker option that makes the server
+    create or delete a goal costs one goal listing before and one after it.
+  - Every entry is checked before the first request, its goals too (the same goal, or one display name, twice is
+    refused). Every O(sites[].plugin_token) is checked before the first write.
+  - When the task fails after writing, C(changed) is V(true), and RV(sites) holds the sites finished before the one
+    named in the message, where a re-run continues.
   - A site whose entry gives its O(sites[].plugin_token) has its goals, shared links and custom properties managed
     through the Plugins API (and, without O(api_key), its tracker configuration). Its shared links are listed first, so
     C(changed) is exact and a new link can get a password; its new goals are created up to 8 per request. That is how
@@ -43,13 +48,17 @@ attributes:
     details:
       - In check mode nothing is written. New sites and goals are predicted without ids; shared links are not sent at all,
         so their URLs are V(null). What a purge would delete is listed in C(purged) of each site in RV(sites).
+      - The goals that the server creates or deletes for a tracker option (for example the outbound link goal for
+        O(sites[].tracker_script_configuration.outbound_links)) are predicted; a declared goal that differs from the one
+        the server makes fails before any write, in check mode as in a real run.
       - Through a site's O(sites[].plugin_token), shared links are predicted exactly; custom properties are not sent,
         and RV(notes) says that whether they exist cannot be known.
   diff_mode:
     support: full
     details:
-      - The diff shows sites, goals, custom properties and guests, and what a purge deletes (in "before" only). Shared
-        links are not in the diff.
+      - The diff shows sites, goals, custom properties and guests, and what a purge deletes (in "before" only). The
+        goals the server deletes or creates for a tracker option are in "before" or "after". Shared links are not in the
+        diff.
 options:
   sites:
     description:
