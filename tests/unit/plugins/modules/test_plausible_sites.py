@@ -329,8 +329,7 @@ def test_link_passwords_of_every_entry_are_hidden_when_an_earlier_entry_fails(ca
 ])
 @pytest.mark.parametrize('recreate', [False, True])
 def test_the_same_goal_twice_is_refused_before_any_request(capsys, goals, message, recreate):
-    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[dict(domain='a.example', goals=goals)],
-                                                                recreate_goals=recreate))
+    args = dict(sites=[dict(domain='a.example', goals=goals)], recreate_goals=recreate)
+    result, sent = run_module(capsys, plausible_sites.main, args)
     assert result['failed'] is True and sent == []
     assert message in result['msg'] and result['msg'].startswith('Invalid input, nothing was sent: sites[0] (a.example): ')
-
