@@ -89,6 +89,17 @@ def test_recreate_deletes_then_creates(capsys):
     assert result['diff']['before']['display_name'] == 'Signup' and result['diff']['after']['display_name'] == 'Sign-ups'
 
 
+def test_a_recreate_that_fails_after_the_deletion_reports_the_change(capsys):
+    refused = FakeResponse(402, {'error': 'Your current subscription plan does not include Custom Properties'})
+    result, sent = run_module(capsys, plausible_goal.main,
+                              dict(domain='example.com', goal_type='event', event_name='Signup', custom_props={'plan': 'pro'},
+                                   recreate=True),
+                              listing(goal(5, 'Signup')), FakeResponse(200, {'deleted': True}), refused, resolves='example.com')
+    assert result['failed'] is True and result['changed'] is True
+    assert [w[:2] for w in writes(sent)] == [('DELETE', '/goals/5'), ('PUT', '/goals')]
+    assert 'Changes were made before this failure (changed is true)' in result['msg']
+
+
 def test_display_name_taken_by_another_goal_fails_before_writing(capsys):
     result, sent = run_module(capsys, plausible_goal.main,
                               dict(domain='example.com', goal_type='event', event_name='New', display_name='Taken'),
