@@ -122,8 +122,8 @@ class Goals(Kind):
         if self.purge:
             gone = set(resource.goal_id for resource in self.to_purge(known, site.after))
             known = [goal for goal in known if goal['id'] not in gone]
-        made = dict((goal['event_name'], option) for option, name in TRACKER_GOALS.items()
-                    for goal in self.tracker_created if goal['event_name'] == name)
+        made = set(goal['event_name'] for goal in self.tracker_created)
+        option_of = dict((name, option) for option, name in TRACKER_GOALS.items())
         for resource in self.declared:
             self.share(resource, known)
             try:
@@ -136,8 +136,8 @@ class Goals(Kind):
                     'tracker_script_configuration.%s: turning it on makes Plausible create the goal %r itself, with the '
                     'display name %r and no custom_props, and Plausible cannot update a goal; the goal declared here has '
                     '%s. Drop them, or set recreate_goals: true to replace the server\'s goal with it (nothing was '
-                    'changed).' % (made[resource.event_name], resource.event_name, resource.event_name, ', '.join(
-                        '%s %r' % (option, getattr(resource, option)) for option in resource._differences(goal))))
+                    'changed).' % (option_of[resource.event_name], resource.event_name, resource.event_name, ', '.join(
+                        '%s %r' % (option, getattr(resource, option)) for option in resource.differences(goal))))
             if outcome.changed:
                 known = self.after_change(known, outcome)
         return bool(self.tracker_created or self.tracker_deleted)

@@ -77,7 +77,7 @@ class GoalResource:
                 raise missing_site(self.domain)
             self._check_display_name_free(new['display_name'], exclude=None)
             return new
-        differences = self._differences(current)
+        differences = self.differences(current)
         if not differences:
             return current
         if not self.recreate:
@@ -85,7 +85,7 @@ class GoalResource:
         self._check_display_name_free(new['display_name'], exclude=current['id'])
         return new
 
-    def _differences(self, goal):
+    def differences(self, goal):
         """The options the user gave that ``goal`` does not match; the API never updates a goal to match them."""
         return [option for option, wanted in (('display_name', self.display_name), ('custom_props', self.custom_props))
                 if wanted is not None and goal[option] != wanted]
@@ -126,7 +126,7 @@ class GoalResource:
         are the server's, so compare them (API file §6.9).
         """
         goal = dict(goal, domain=self.domain)
-        differences = self._differences(goal)
+        differences = self.differences(goal)
         if differences:
             if not self.recreate:
                 raise self._cannot_update(goal, differences)

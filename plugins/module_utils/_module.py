@@ -41,7 +41,7 @@ NOTHING_CHANGED = re.compile(r'\s*\(nothing was changed\)|;?\s*nothing was chang
 
 
 class ResourceError(Exception):
-    """The user asked for something this object cannot become through the API; nothing was changed."""
+    """The user asked for something this object cannot become through the API; this object was not changed."""
 
 
 def missing_site(domain):
@@ -184,8 +184,8 @@ class PlausibleModule:
         msg = self.transport.redact(msg)
         wrote = self.transport.writes > 0
         if wrote:
-            msg = NOTHING_CHANGED.sub('', msg).rstrip() + (
-                ' Changes were made before this failure (changed is true); a re-run continues from there.')
+            msg = NOTHING_CHANGED.sub('', msg).rstrip().rstrip('.') + (
+                '. Changes were made before this failure (changed is true); a re-run continues from there.')
         self.module.fail_json(msg=msg, changed=wrote, **dict(self.partial, **details))
 
     def result(self, name, outcome, **extra):
