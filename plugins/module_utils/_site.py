@@ -14,7 +14,6 @@ can be read and changed (the token's site exists by definition).
 from __future__ import annotations
 
 import copy
-import re
 
 from ._plugins_api import TRACKER_KEYS as PLUGINS_TRACKER_KEYS
 from ._transport import PlausibleError
@@ -25,8 +24,6 @@ TRACKER_DEFAULTS = dict(dict.fromkeys(_rules.TRACKER_FLAGS, False), installation
 # The argument spec of tracker_script_configuration, shared by plausible_site and the bulk module.
 TRACKER_OPTIONS = dict(dict((flag, dict(type='bool')) for flag in _rules.TRACKER_FLAGS),
                        installation_type=dict(type='str', choices=list(_rules.INSTALLATION_TYPES)))
-# Plausible takes a team_id that is not a UUID, or names no team, as absent: the site would go to another team for good.
-TEAM_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', re.IGNORECASE)
 SNIPPET = '''<!-- Privacy-friendly analytics by Plausible -->
 <script async src="%s"></script>
 <script>
@@ -89,7 +86,7 @@ class SiteResource:
         if params.get('previous_domain') and state == 'present':
             self.previous_domain = _rules.normalize_domain(params['previous_domain'], 'previous_domain')
         self.timezone = _rules.check_timezone(params.get('timezone'))
-        self.team_id = check_team_id(params.get('team_id'))
+        self.team_id = _rules.check_team_id(params.get('team_id'))
         self.team = None  # the team a new site goes to, from the teams listing, when team_id is given
         self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
 
@@ -165,16 +162,6 @@ class SiteResource:
         if self.team is not None:
             extras['team'] = self.team
         return extras
-
-
-def check_team_id(value):
-    """A team id is a UUID: anything else the server would silently ignore, creating the site in another team."""
-    value = (value or '').strip()
-    if value and not TEAM_ID.match(value):
-        raise _rules.InputError('team_id: must be a team\'s id, a UUID such as 4f7c1b2e-8a3d-4c5e-9f10-2b3c4d5e6f70 '
-                                '(GET /api/v1/sites/teams lists them); got %r, which Plausible would ignore, putting the '
-                                'site in another team' % value)
-    return value.lower() or None
 
 
 def find_team(teams, team_id):

@@ -26,7 +26,7 @@ def calls(sent):
     return [(s['method'], s['url'].split('/api/v1/sites')[1]) for s in sent]
 
 
-@pytest.mark.parametrize('team_id', ['acme', '4f7c1b2e8a3d4c5e9f102b3c4d5e6f70', ACME + 'x', 'My personal sites'])
+@pytest.mark.parametrize('team_id', ['acme', '4f7c1b2e8a3d4c5e9f102b3c4d5e6f70', ACME + 'x', 'My personal sites', ''])
 def test_a_team_id_that_is_not_a_uuid_fails_before_any_request(capsys, team_id):
     for main, args in ((plausible_site.main, dict(domain='a.example', team_id=team_id)),
                        (plausible_sites.main, dict(sites=[dict(domain='a.example', team_id=team_id)]))):
