@@ -139,3 +139,13 @@ def test_a_revoked_token_of_a_later_site_fails_before_the_first_write(capsys):
     assert [s['url'].split('/api/plugins/v1')[1] for s in sent] == ['/capabilities', '/capabilities']
     assert result['msg'].startswith('sites[1] (b.example): plugin_token: the server does not accept the token')
     assert other not in json.dumps(result)
+
+
+def test_a_plugins_api_write_answered_with_an_unreadable_body_counts_as_written(capsys):
+    spec = dict(domain='a.example', plugin_token=TOKEN, goals=[dict(goal_type='event', event_name='Signup')])
+    empty = FakeResponse(200, {'goals': [], 'meta': {'pagination': {'links': {}}}})
+    result, sent = run_module(capsys, plausible_sites.main, dict(sites=[spec], api_key=None), capabilities('a.example'),
+                              FakeResponse(200, {'tracker_script_configuration': {'installation_type': 'manual'}}), empty,
+                              FakeResponse(201, text='<html>Created</html>'))
+    assert_truthful(result, 'a.example', [])
+    assert "PUT /api/plugins/v1/goals answered HTTP 201 with a body that is not the API's JSON" in result['msg']
