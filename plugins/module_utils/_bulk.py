@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from ._custom_property import custom_properties_to_purge, custom_property_resources
 from ._funnel import STEPS_SPEC, SiteFunnels, check_site_funnels
-from ._goal import GoalResource
+from ._goal import GoalResource, check_distinct_goals
 from ._guest import guest_resources, guests_to_purge
-from ._module import Outcome, ensure
+from ._module import Outcome, ResourceError, ensure
 from ._plugins_api import PluginsApi
 from ._rules import InputError, check_shared_link_name, normalize_domain
 from ._shared_link import SharedLinkResource, ensure_shared_link
-from ._site import SiteResource, TokenSiteResource, TRACKER_OPTIONS, needs_sites_api
+from ._site import (SiteResource, TokenSiteResource, TRACKER_GOALS, TRACKER_OPTIONS, needs_sites_api, tracker_goal_effects,
+                    tracker_goal_options)
 
 GOAL_OPTIONS = dict(
     goal_type=dict(type='str', required=True, choices=['event', 'page']),
@@ -53,9 +54,6 @@ SITE_OPTIONS = dict(
     tracker_script_url=dict(type='str'),
     snippet=dict(type='str'),
 )
-# Goals the server makes itself while a tracker option is on (API file §8.6): purge keeps them.
-TRACKER_GOALS = dict(track_404_pages='404', outbound_links='Outbound Link: Click', file_downloads='File Download',
-                     form_submissions='Form: Submission')
 
 
 class Kind:
@@ -72,6 +70,7 @@ class Kind:
         self.purge = purge
         self.declared = []
         self.notes = []
+        self.known = None  # the listing, when it was read (or predicted) before the site was written
 
     @staticmethod
     def share(resource, known):
@@ -103,11 +102,59 @@ class Goals(Kind):
         super().__init__(module, api, domain, purge)
         self.funnels = funnels
         self.kept = []
+        self.tracker_created, self.tracker_deleted = [], []
+        check_distinct_goals(goals)
         self.declared = [GoalResource(self.client, dict(goal, domain=domain, recreate=self.params['recreate_goals']),
                                       check_mode=self.check_mode, recreate_option='recreate_goals') for goal in goals]
 
     def listing(self):
         return self.client.list_goals(self.domain)
+
+    def predict(self, site, site_is_new):
+        """Before the site is written: list the goals, apply what its tracker change makes the server do to them, and
+        check the declared goals against that, so that a conflict with a goal the server makes fails before any write.
+
+        Returns whether the server changes goals, so that a real run lists them again for their ids.
+        """
+        before_config = None if site_is_new else site.before['tracker_script_configuration']
+        after_config = site.after['tracker_script_configuration']
+        if not tracker_goal_options(before_config, after_config) and not (self.declared or self.purge):
+            return False
+        listed = [] if site_is_new else self.listing()
+        self.known, self.tracker_created, self.tracker_deleted = tracker_goal_effects(listed, before_config, after_config)
+        known = self.known
+        if self.purge:
+            gone = set(resource.goal_id for resource in self.to_purge(known, site.after))
+            known = [goal for goal in known if goal['id'] not in gone]
+        made = set(goal['event_name'] for goal in self.tracker_created)
+        option_of = dict((name, option) for option, name in TRACKER_GOALS.items())
+        for resource in self.declared:
+            self.share(resource, known)
+            try:
+                outcome = ensure(resource, 'present', True)
+            except ResourceError:
+                if resource.goal_type != 'event' or resource.event_name not in made:
+                    raise
+                goal = next(goal for goal in known if goal['event_name'] == resource.event_name)
+                raise ResourceError(
+                    'tracker_script_configuration.%s: turning it on makes Plausible create the goal %r itself, with the '
+                    'display name %r and no custom_props, and Plausible cannot update a goal; the goal declared here has '
+                    '%s. Drop them, or set recreate_goals: true to replace the server\'s goal with it (nothing was '
+                    'changed).' % (option_of[resource.event_name], resource.event_name, resource.event_name, ', '.join(
+                        '%s %r' % (option, getattr(resource, option)) for option in resource.differences(goal))))
+            if outcome.changed:
+                known = self.after_change(known, outcome)
+        return bool(self.tracker_created or self.tracker_deleted)
+
+    def tracker_diff(self, before, after):
+        """The diff's goals before and after, with what the tracker change made the server delete and create."""
+        names = set(goal['event_name'] for goal in self.tracker_created)
+
+        def made(goal):
+            return goal['goal_type'] == 'event' and goal['event_name'] in names
+        shown = set(goal['event_name'] for goal in after if made(goal))
+        created = [goal for goal in self.known or [] if made(goal) and goal['event_name'] not in shown]
+        return [goal for goal in before if not made(goal)] + list(self.tracker_deleted), after + created
 
     @staticmethod
     def share(resource, known):
@@ -277,8 +324,14 @@ class SitePlan:
     def ensure(self, client, check_mode, diff):
         """The site, then each kind, then its shared links; returns (changed, entry, notes)."""
         domain = self.site.domain
-        outcome = ensure(self.site, 'present', check_mode)
+        outcome = ensure(self.site, 'present', True)  # read and predict; the goals are checked before the write
         site_is_new = outcome.before is None
+        goals = self.kinds[0]
+        goals_made_or_deleted = goals.predict(outcome, site_is_new)
+        if outcome.changed and not check_mode:
+            outcome.after = self.site.create(outcome.after) if site_is_new else self.site.update(outcome.before, outcome.after)
+            if goals_made_or_deleted:
+                goals.known = goals.listing()  # the goals the server made, with their ids
         before, after = dict(site=outcome.before), dict(site=outcome.after)
         entry = dict(site=outcome.after, purged={})
         changed = outcome.changed
@@ -289,6 +342,7 @@ class SitePlan:
             if kind.purge:
                 entry['purged'][kind.name] = purged
             changed = changed or kind_changed
+        before['goals'], after['goals'] = goals.tracker_diff(before['goals'], after['goals'])
         notes = [note for kind in self.kinds for note in kind.notes]
         links_changed, links = self._ensure_links(client, site_is_new, check_mode, notes)
         changed = changed or links_changed
@@ -313,7 +367,7 @@ class SitePlan:
         changed, before, after, purged = False, [], [], []
         if not kind.declared and not kind.purge:
             return changed, before, after, purged
-        known = [] if site_is_new else kind.listing()
+        known = kind.known if kind.known is not None else [] if site_is_new else kind.listing()
         if kind.purge:
             for resource in kind.to_purge(known, site):
                 outcome = ensure(resource, 'absent', check_mode)

@@ -77,7 +77,7 @@ class GoalResource:
                 raise missing_site(self.domain)
             self._check_display_name_free(new['display_name'], exclude=None)
             return new
-        differences = self._differences(current)
+        differences = self.differences(current)
         if not differences:
             return current
         if not self.recreate:
@@ -85,7 +85,7 @@ class GoalResource:
         self._check_display_name_free(new['display_name'], exclude=current['id'])
         return new
 
-    def _differences(self, goal):
+    def differences(self, goal):
         """The options the user gave that ``goal`` does not match; the API never updates a goal to match them."""
         return [option for option, wanted in (('display_name', self.display_name), ('custom_props', self.custom_props))
                 if wanted is not None and goal[option] != wanted]
@@ -126,7 +126,7 @@ class GoalResource:
         are the server's, so compare them (API file §6.9).
         """
         goal = dict(goal, domain=self.domain)
-        differences = self._differences(goal)
+        differences = self.differences(goal)
         if differences:
             if not self.recreate:
                 raise self._cannot_update(goal, differences)
@@ -140,3 +140,38 @@ class GoalResource:
 
     def delete(self, current):
         self.client.delete_goal(self.domain, current['id'])
+
+
+def check_distinct_goals(goals, option='goals'):
+    """Refuse the same goal twice in one list, before any request: ``goals`` are dicts in plausible_goal's shape.
+
+    The same event name with the same custom props, or the same page path, is one goal on the server (its unique
+    indexes, API file §6.9), and a site's display names are unique: two such entries would make a run write half a
+    site and fail, or with a recreate never settle. The modules tell a site's goals apart by event name or page path
+    (the server's find-or-create matches on those alone), so one event name with other custom props is refused too.
+    Used for a site's goals and for plausible_funnel's steps.
+    """
+    goals_seen, names_seen = {}, {}
+    for index, goal in enumerate(goals):
+        where = '%s[%d]' % (option, index)
+        try:
+            if goal.get('goal_type') == 'page':
+                path = _rules.normalize_page_path(goal.get('page_path'))
+                key, what, default_name = ('page', path), 'page_path %r' % path, 'Visit %s' % path
+            else:
+                name = _rules.normalize_event_name(goal.get('event_name'))
+                _rules.check_custom_props(goal.get('custom_props'))
+                key, what, default_name = ('event', name), 'event_name %r' % name, name
+        except _rules.InputError as exc:
+            raise _rules.InputError('%s.%s' % (where, exc))
+        if key in goals_seen:
+            raise _rules.InputError('%s: the same goal as %s[%d] (%s); declare each goal once (goals are told apart by '
+                                    'event name or page path, whatever their custom_props)'
+                                    % (where, option, goals_seen[key], what))
+        goals_seen[key] = index
+        display_name = (goal.get('display_name') or '').strip() or default_name
+        if display_name in names_seen:
+            raise _rules.InputError('%s.display_name: %r is also the display name of %s[%d], and Plausible keeps display '
+                                    'names unique per site; give one of them another display_name'
+                                    % (where, display_name, option, names_seen[display_name]))
+        names_seen[display_name] = index

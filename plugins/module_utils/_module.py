@@ -13,6 +13,7 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
+import traceback
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -118,8 +119,12 @@ class MaskingModule(AnsibleModule):
         self.no_log_values.update(secret_values(self.argument_spec, self.params, self._raw_secrets))
 
 
+# What a message may claim only while nothing was written (``PlausibleModule.fail`` drops it after a write).
+NOTHING_CHANGED = re.compile(r'\s*\(nothing was changed\)|;?\s*nothing was changed\.?', re.IGNORECASE)
+
+
 class ResourceError(Exception):
-    """The user asked for something this object cannot become through the API; nothing was changed."""
+    """The user asked for something this object cannot become through the API; this object was not changed."""
 
 
 def missing_site(domain):
@@ -190,6 +195,7 @@ class PlausibleModule:
         params = self.module.params
         self.params = params
         self.check_mode = self.module.check_mode
+        self.partial = {}  # what work() has finished: returned beside an error
         api_key, plugin_token = ((params[name] or '').strip() for name in ('api_key', 'plugin_token'))
         if credentials_required and not api_key and not plugin_token:
             self.module.fail_json(msg='Invalid input, nothing was sent: api_key, plugin_token: one of them is required and '
@@ -229,22 +235,45 @@ class PlausibleModule:
     def api_for(self, domain):
         """The surface that manages ``domain``'s goals, links, properties and tracker: its token's, else the key's.
 
-        Sends nothing: the Plugins API checks on its first request that the token belongs to ``domain``.
+        Sends nothing: the first request checks that the token belongs to ``domain`` (Plugins API), or that
+        ``domain`` is not a renamed site's old name (Sites API).
         """
         if self.plugins is not None:
             self.plugins.expect_site(domain)
             return self.plugins
-        return self.sites
+        return self.sites_for(domain)
+
+    def sites_for(self, domain, what=None):
+        """The Sites API for ``domain``'s content; its first request checks that ``domain`` was not renamed."""
+        sites = self.sites_api(what) if what else self.sites
+        if sites is not None:
+            sites.expect_site(domain)
+        return sites
 
     def run(self, work):
-        """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``."""
+        """Call ``work()`` and exit with its result; every known failure becomes one readable ``msg``.
+
+        A failure after a write tells the truth: ``changed`` is true, the message claims no "nothing was changed",
+        and what ``work`` finished so far (``self.partial``) is returned beside the error.
+        """
         try:
             result = work()
         except InputError as exc:
-            self.module.fail_json(msg='Invalid input, nothing was sent: %s' % exc)
+            self.fail('Invalid input, nothing was sent: %s' % exc if not self.transport.writes else 'Invalid input: %s' % exc)
         except (PlausibleError, ResourceError) as exc:
-            self.module.fail_json(msg=self.transport.redact(exc), **_error_details(exc))
+            self.fail(exc, **_error_details(exc))
+        except Exception as exc:  # an answer of an unexpected shape: say so, and whether something was written before
+            self.fail('Unexpected failure (%s: %s); please report it with the module\'s arguments.'
+                      % (type(exc).__name__, exc), exception=self.transport.redact(traceback.format_exc()))
         self.module.exit_json(**result)
+
+    def fail(self, msg, **details):
+        msg = self.transport.redact(msg)
+        wrote = self.transport.writes > 0
+        if wrote:
+            msg = NOTHING_CHANGED.sub('', msg).rstrip().rstrip('.') + (
+                '. Changes were made before this failure (changed is true); a re-run continues from there.')
+        self.module.fail_json(msg=msg, changed=wrote, **dict(self.partial, **details))
 
     def result(self, name, outcome, **extra):
         """The module result for one object: ``changed``, the object under ``name``, and ``diff`` in diff mode."""

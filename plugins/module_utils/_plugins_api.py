@@ -58,10 +58,13 @@ class PluginsApi:
 
     def failure(self, method, path, response):
         transport, status = self.transport, response.status_code
-        if status in (200, 201, 204):
-            return None
         payload = parse_json(response)
         where = '%s %s' % (method, path)
+        if status in (200, 201, 204):
+            if status != 204 and payload is None:
+                return transport.error('%s answered HTTP %d with a body that is not the API\'s JSON: %s'
+                                       % (where, status, transport.excerpt(response)), status=status, kind='bad_response')
+            return None
         errors = payload.get('errors') if isinstance(payload, dict) else None
         if isinstance(errors, list) and errors:
             detail = '; '.join(
@@ -140,7 +143,8 @@ class PluginsApi:
         """Fail unless the token belongs to ``domain`` (the site's current, normalised domain)."""
         if self.site_domain() != domain:
             raise PlausibleError('plugin_token: the token belongs to the site %s, not to %s; a token is bound to one '
-                                 'site. Give the token of %s (%s).' % (self._domain, domain, domain, TOKEN_HELP),
+                                 'site. If %s was renamed to %s, use domain: %s; else give the token of %s (%s).'
+                                 % (self._domain, domain, domain, self._domain, self._domain, domain, TOKEN_HELP),
                                  kind='wrong_site')
 
     # -- shared links --------------------------------------------------------------------------------------------

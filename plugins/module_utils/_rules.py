@@ -35,6 +35,7 @@ GUEST_ROLES = ('viewer', 'editor')
 TRACKER_FLAGS = ('track_404_pages', 'hash_based_routing', 'outbound_links', 'file_downloads', 'revenue_tracking',
                  'tagged_events', 'form_submissions', 'pageview_props')
 INSTALLATION_TYPES = ('manual', 'wordpress', 'gtm', 'npm')
+TEAM_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 # Timex also accepts these besides IANA names (§8.2).
 TIMEZONE_ALIASES = re.compile(r'^(UTC|GMT|Z|[A-IK-Z]|[+-][0-9]{2}:[0-9]{2}|GMT[+-][0-9]{1,2})$')  # ASCII digits only
 # ISO 4217 codes in use; the server refuses others ("currency: is invalid").
@@ -179,3 +180,15 @@ def check_tracker_script_configuration(config):
     if config is None:
         return None
     return dict((key, value) for key, value in config.items() if value is not None)
+
+
+def check_team_id(value, hint='GET /api/v1/sites/teams lists them'):
+    """A team's id is a UUID; the server takes anything else as no team at all (no filter, or another team for a new
+    site, for good), so it is refused here."""
+    if value is None:
+        return None
+    team_id = value.strip().lower()
+    if not TEAM_ID.match(team_id):
+        raise InputError("team_id: must be a team's id, a UUID such as 4f7c5d8e-0b1a-4c2d-9e3f-a1b2c3d4e5f6 (%s); got %r, "
+                         "which Plausible would take as no team" % (hint, value))
+    return team_id

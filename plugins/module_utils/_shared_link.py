@@ -27,9 +27,10 @@ def ensure_shared_link(client, params, check_mode, site_is_new=False):
         raise _rules.InputError('password: only the Plugins API can protect a shared link with a password; give the '
                                 "site's plugin_token")
     if check_mode:
+        client.resolve_expected()
         return Outcome(site_is_new, None, dict(name=name, url=None),
-                       notes=['Check mode sent nothing: the Sites API cannot list shared links, so whether %r exists '
-                              'and its URL are unknown until a real run.' % name])
+                       notes=['Check mode sent nothing but a read of the site: the Sites API cannot list shared links, '
+                              'so whether %r exists and its URL are unknown until a real run.' % name])
     try:
         link = client.find_or_create_shared_link(domain, name)
     except PlausibleError as exc:
@@ -91,6 +92,11 @@ class SharedLinkResource:
 
     def create(self, wanted):
         return _link(self.api.find_or_create_shared_link(self.link_name, self.password))
+
+
+def diff_view(link):
+    """A link as a diff shows it: its name and protection, never its URL (which grants access like a password)."""
+    return dict(name=link['name'], password_protected=link['password_protected']) if link else {}
 
 
 def _link(link):

@@ -33,6 +33,37 @@ SNIPPET = '''<!-- Privacy-friendly analytics by Plausible -->
 </script>'''
 
 
+# Goals the server makes itself for a tracker option (API files §8.6): switching the option on creates its goal,
+# unless a goal already has that event or display name; switching it off deletes the goals of that event name. The
+# same holds for a site created with the option on. Modelled here once, so that check mode predicts what a run does.
+TRACKER_GOALS = dict(track_404_pages='404', outbound_links='Outbound Link: Click', file_downloads='File Download',
+                     form_submissions='Form: Submission')
+
+
+def tracker_goal_options(before, after):
+    """The goal options that a change of the tracker configuration ``before`` (None: a new site) to ``after`` flips."""
+    before, after = before or {}, after or {}
+    return [option for option in TRACKER_GOALS if bool(before.get(option)) != bool(after.get(option))]
+
+
+def tracker_goal_effects(goals, before, after):
+    """What the server does to a site's ``goals`` when its tracker configuration goes from ``before`` to ``after``.
+
+    Returns ``(goals, created, deleted)``: the goals afterwards, and the goals the server creates (without an id
+    until a listing shows them) and deletes.
+    """
+    created, deleted = [], []
+    for option in tracker_goal_options(before, after):
+        name = TRACKER_GOALS[option]
+        if (after or {}).get(option):
+            if not any(name in (goal['event_name'], goal['display_name']) for goal in goals):
+                created.append(dict(id=None, display_name=name, goal_type='event', event_name=name, page_path=None,
+                                    custom_props={}))
+        else:
+            deleted.extend(goal for goal in goals if goal['event_name'] == name)
+    return [goal for goal in goals if goal not in deleted] + created, created, deleted
+
+
 def tracker_script_url(base_url, site):
     """``<api_url>/js/<tracker id>.js``, or None while the site does not exist yet (check mode)."""
     tracker_id = ((site or {}).get('tracker_script_configuration') or {}).get('id')
@@ -55,15 +86,12 @@ class SiteResource:
         if params.get('previous_domain') and state == 'present':
             self.previous_domain = _rules.normalize_domain(params['previous_domain'], 'previous_domain')
         self.timezone = _rules.check_timezone(params.get('timezone'))
-        self.team_id = params.get('team_id')
+        self.team_id = _rules.check_team_id(params.get('team_id'))
+        self.team = None  # the team a new site goes to, from the teams listing, when team_id is given
         self.config = _rules.check_tracker_script_configuration(params.get('tracker_script_configuration')) or {}
 
     def read(self):
-        site = self.client.get_site(self.domain)
-        if site is not None and site['domain'] != self.domain:
-            # The server still resolves a name for 72 h after a rename; never act on the renamed site by its old name.
-            raise ResourceError('%s was renamed to %s less than 72 hours ago and now names that site; use domain: %s '
-                                '(nothing was changed).' % (self.domain, site['domain'], site['domain']))
+        site = self.client.resolve_site(self.domain)
         if self.previous_domain is None or self.previous_domain == self.domain:
             return site
         previous = self.client.get_site(self.previous_domain)
@@ -77,6 +105,8 @@ class SiteResource:
 
     def desired(self, current):
         if current is None:
+            if self.team_id:
+                self.team = find_team(self.client.list_teams(), self.team_id)
             config = dict(TRACKER_DEFAULTS, id=None)
             config.update(self.config)
             return dict(domain=self.domain, timezone=self.timezone or 'Etc/UTC', custom_properties=[],
@@ -102,7 +132,7 @@ class SiteResource:
         try:
             return self.client.create_site(body)
         except PlausibleError as exc:
-            raise _explain_site_error(exc, self.domain)
+            raise _explain_site_error(exc, self.domain, self.team_id)
 
     def update(self, current, wanted):
         body = {}
@@ -128,16 +158,33 @@ class SiteResource:
 
     def extras(self, site):
         url = tracker_script_url(self.client.base_url, site)
-        return dict(tracker_script_url=url, snippet=snippet(url))
+        extras = dict(tracker_script_url=url, snippet=snippet(url))
+        if self.team is not None:
+            extras['team'] = self.team
+        return extras
 
 
-def _explain_site_error(exc, domain):
+def find_team(teams, team_id):
+    """The team ``team_id`` names among those the key can see (``{id, name}``), else a failure naming them."""
+    for team in teams:
+        if team['id'].lower() == team_id:
+            return dict(id=team['id'], name=team['name'])
+    raise ResourceError('team_id: %s is not a team this API key can see, and Plausible would create the site in another '
+                        'team, which cannot be changed afterwards. The teams it can see: %s (nothing was changed).'
+                        % (team_id, ', '.join('%s (%s)' % (team['name'], team['id']) for team in teams) or 'none'))
+
+
+def _explain_site_error(exc, domain, team_id=None):
     error = exc.error or ''
     if 'This domain cannot be registered' in error:
         return ResourceError('domain: %s cannot be registered: Plausible already has a site with that domain, on some '
                              'account, or a site was renamed away from it less than 72 hours ago. If it should be yours, '
                              'ask its owner to transfer it or contact Plausible support (server said: %s).'
                              % (domain, error.strip()))
+    if exc.status == 401 and team_id:
+        return ResourceError('team_id: Plausible refused the API key for the team %s (HTTP 401): the key\'s user is not a '
+                             'member of that team, or the key is limited to another team. Use the id of a team the key can '
+                             'see (GET /api/v1/sites/teams lists them).' % team_id)
     if "You must select a team with 'team_id' parameter." in error:
         return ResourceError('team_id: the API key\'s user owns several teams, so Plausible needs to know which one gets '
                              'the site. Set team_id to the team\'s id (GET /api/v1/sites/teams lists them).')

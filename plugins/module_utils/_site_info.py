@@ -14,8 +14,6 @@ Shared links and funnels only the Plugins API lists: they are read for the sites
 
 from __future__ import annotations
 
-import re
-
 from ._funnel import export_funnel
 from ._transport import PlausibleError
 from ._module import ResourceError
@@ -27,7 +25,6 @@ INCLUDE_CHOICES = ('tracker', 'goals', 'custom_properties', 'guests', 'teams', '
 TOKEN_KINDS = ('shared_links', 'funnels')
 # What only the Sites API can read, left out of an export from plugin tokens alone.
 SITES_API_KINDS = ('custom_properties', 'guests', 'teams')
-TEAM_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 SCROLL_REASON = ('a scroll goal: the Sites API cannot create one, so neither the role nor '
                  'plausible.analytics.plausible_goal can declare it')
 SHARED_KEY_REASON = ('several goals share this %s (they differ in custom_props); the role finds a goal by its event '
@@ -36,13 +33,7 @@ SHARED_KEY_REASON = ('several goals share this %s (they differ in custom_props);
 
 def check_team_id(value):
     """The server ignores a team_id that is not a team's UUID and then lists every site: refuse it here instead."""
-    if value is None:
-        return None
-    team_id = value.strip().lower()
-    if not TEAM_ID.match(team_id):
-        raise _rules.InputError("team_id: must be a team's id, a UUID such as 4f7c5d8e-0b1a-4c2d-9e3f-a1b2c3d4e5f6 "
-                                "(include: [teams] lists them); got %r" % value)
-    return team_id
+    return _rules.check_team_id(value, 'include: [teams] lists them')
 
 
 def export_goal(goal):

@@ -39,6 +39,12 @@ class SitesApi:
         self.transport = transport
         self.auth = BearerAuth(api_key)
         transport.add_secrets(self.auth.secrets())
+        self._expected = None
+        self._teams = None
+
+    def expect_site(self, domain):
+        """Tie this run to ``domain``: the first request checks that it is not a renamed site's old name."""
+        self._expected = domain
 
     @property
     def base_url(self):
@@ -89,7 +95,14 @@ class SitesApi:
 
     # -- requests ------------------------------------------------------------------------------------------------
 
+    def resolve_expected(self):
+        """Check the expected site now, for a run that would send nothing else (check mode)."""
+        if self._expected is not None:
+            self.resolve_site(self._expected)
+
     def request(self, method, path, params=None, body=None, retry_ambiguous=None):
+        if self._expected is not None:
+            self.resolve_site(self._expected)
         return self.transport.request(self, method, path, params=params, body=body, retry_ambiguous=retry_ambiguous)
 
     def get(self, path, **params):
@@ -124,6 +137,20 @@ class SitesApi:
             if exc.site_not_found:
                 return None
             raise
+
+    def resolve_site(self, domain):
+        """The site ``domain`` names, or None when there is none; every module resolves a site through here.
+
+        For 72 hours after a rename the old domain still names the site (API file §2.6): it is refused, naming the new
+        one, so that no module acts on the renamed site under its old name.
+        """
+        if self._expected == domain:
+            self._expected = None
+        site = self.get_site(domain)
+        if site is not None and site['domain'] != domain:
+            raise PlausibleError('%s was renamed to %s less than 72 hours ago and now names that site; use domain: %s '
+                                 '(nothing was changed).' % (domain, site['domain'], site['domain']), kind='renamed')
+        return site
 
     def create_site(self, body):
         """POST is not idempotent: after an ambiguous failure, read the site to learn whether it was created."""
@@ -161,7 +188,10 @@ class SitesApi:
         return self.list_all(SITES_PATH, 'sites', **params)
 
     def list_teams(self):
-        return self.list_all(SITES_PATH + '/teams', 'teams')
+        """The teams the key can see, listed once per run (every site created with a team_id is checked against it)."""
+        if self._teams is None:
+            self._teams = self.list_all(SITES_PATH + '/teams', 'teams')
+        return self._teams
 
     def list_custom_properties(self, domain):
         """The site's allowed custom property names, sorted; one request, the listing is not paginated."""

@@ -36,6 +36,8 @@ COLLECTION_VERSION = '0.1.0'
 USER_AGENT = 'plausible.analytics/%s (Ansible collection)' % COLLECTION_VERSION
 # Failures after which the server may or may not have acted on the request.
 AMBIGUOUS = ('transport', 'transient')
+# Failures of a write after which the server has (or may have) acted on it: the write counts as done.
+WROTE = AMBIGUOUS + ('bad_response',)
 EXCERPT_LENGTH = 200
 REDACTED = '********'
 # Transport.fetch: what it reads at most, in which pieces, and the kinds of failure it reports.
@@ -141,6 +143,7 @@ class Transport:
         self.sleep = sleep
         self.session = session
         self.request_count = 0
+        self.writes = 0  # writes the server has, or may have, acted on: a failure after one must not claim "no change"
         self._secrets = []
         self._windows = {}
 
@@ -218,8 +221,10 @@ class Transport:
                                      kind='transport')
             else:
                 failure = self._redirect(method, path, response) or api.failure(method, path, response)
-                if failure is None:
-                    return parse_json(response)
+            if method != 'GET' and (failure is None or failure.kind in WROTE):
+                self.writes += 1
+            if failure is None:
+                return parse_json(response)
             if method == 'DELETE' and ambiguous and api.already_deleted(failure):
                 self.notify('%s; an earlier attempt whose answer was lost has deleted it.' % failure.message)
                 return {'deleted': True}

@@ -130,7 +130,7 @@ def main():
             api = module.api_for(normalize_domain(module.params['domain']))
             outcome = ensure_custom_property_through_token(api, module.params, module.check_mode)
             return module.result('custom_property', outcome, notes=outcome.notes)
-        resource = CustomPropertyResource(module.sites, module.params)
+        resource = CustomPropertyResource(module.sites_for(normalize_domain(module.params['domain'])), module.params)
         return module.result('custom_property', ensure(resource, module.params['state'], module.check_mode))
 
     module.run(work)

@@ -135,8 +135,8 @@ goal:
       sample: 123
     domain:
       description:
-        - The site's domain as the task names it, normalised. For 72 hours after a rename Plausible still accepts the
-          old name, and this stays the name the task used; M(plausible.analytics.plausible_site) reports the current one.
+        - The site's domain, normalised. For 72 hours after a rename Plausible still accepts the old name; the module
+          refuses it before any write and names the new one.
       type: str
       sample: example.com
     display_name:

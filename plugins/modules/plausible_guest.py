@@ -125,6 +125,7 @@ guest:
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
 from ansible_collections.plausible.analytics.plugins.module_utils._guest import GuestResource
+from ansible_collections.plausible.analytics.plugins.module_utils._rules import normalize_domain
 
 
 def main():
@@ -137,7 +138,8 @@ def main():
     ))
 
     def work():
-        resource = GuestResource(module.sites_api('Managing guests'), module.params, module.check_mode)
+        api = module.sites_for(normalize_domain(module.params['domain']), 'Managing guests')
+        resource = GuestResource(api, module.params, module.check_mode)
         return module.result('guest', ensure(resource, module.params['state'], module.check_mode))
 
     module.run(work)

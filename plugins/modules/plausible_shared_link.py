@@ -26,14 +26,15 @@ attributes:
     support: partial
     details:
       - With O(plugin_token), full; nothing is written, and a link predicted to be created has RV(shared_link.url) V(null).
-      - With only O(api_key), nothing is sent, because the only request that could tell (find-or-create) may create the
-        link. RV(shared_link.url) is V(null) and C(changed) is V(false); a note in RV(notes) says what could not be
+      - With only O(api_key), only the site is read, because the only request that could tell (find-or-create) may
+        create the link. RV(shared_link.url) is V(null) and C(changed) is V(false); a note in RV(notes) says what could not be
         predicted.
   diff_mode:
     support: partial
     details:
-      - With O(plugin_token), full. With only O(api_key), none, because the Sites API cannot list shared links, so there
-        is no "before" to show.
+      - With O(plugin_token), full. The diff says whether the link exists, with its name and whether it is password
+        protected; never its URL, which grants access like a password. With only O(api_key), none, because the Sites
+        API cannot list shared links, so there is no "before" to show.
 options:
   domain:
     description:
@@ -124,7 +125,7 @@ notes:
 
 from ansible_collections.plausible.analytics.plugins.module_utils._module import PlausibleModule, ensure
 from ansible_collections.plausible.analytics.plugins.module_utils._rules import normalize_domain
-from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import SharedLinkResource, ensure_shared_link
+from ansible_collections.plausible.analytics.plugins.module_utils._shared_link import SharedLinkResource, diff_view, ensure_shared_link
 
 
 def main():
@@ -139,7 +140,11 @@ def main():
         api = module.api_for(normalize_domain(module.params['domain']))
         if api is module.plugins:
             link = SharedLinkResource(api, module.params)
-            return module.result('shared_link', ensure(link, 'present', module.check_mode))
+            outcome = ensure(link, 'present', module.check_mode)
+            result = dict(changed=outcome.changed, shared_link=outcome.after)
+            if module.module._diff:  # the URL grants access like a password: the diff says only that the link exists
+                result['diff'] = dict(before=diff_view(outcome.before), after=diff_view(outcome.after))
+            return result
         outcome = ensure_shared_link(api, module.params, module.check_mode)
         extras = dict(notes=outcome.notes) if outcome.notes else {}
         return dict(changed=outcome.changed, shared_link=outcome.after, **extras)

@@ -56,8 +56,12 @@ options:
     type: str
   team_id:
     description:
-      - The id of the team that gets a new site. Needed when the key's user owns several teams; ignored by team-scoped keys
-        and for existing sites (the API does not tell which team a site belongs to).
+      - The id of the team that gets a new site, a UUID. Needed when the key's user owns several teams; ignored for
+        existing sites (the API does not tell which team a site belongs to).
+      - Checked before a site is created, because Plausible takes an id that is not a UUID or names no team of the
+        user as absent and creates the site in another team, which the API cannot change afterwards. A value that
+        is not a UUID fails before any request; an id that is not among the teams the key can see (one listing per
+        run, also in check mode) fails and names the teams it can see.
     type: str
   previous_domain:
     description:
@@ -196,6 +200,19 @@ site:
         tagged_events: false
         form_submissions: false
         pageview_props: false
+team:
+  description: The team that gets the new site, from the teams the key can see.
+  returned: when the site is created (or predicted in check mode) with O(team_id)
+  type: dict
+  contains:
+    id:
+      description: The team's id.
+      type: str
+      sample: 4f7c1b2e-8a3d-4c5e-9f10-2b3c4d5e6f70
+    name:
+      description: The team's name.
+      type: str
+      sample: Acme
 tracker_script_url:
   description: The URL of the site's tracker script, built from O(api_url). V(null) for a site predicted in check mode.
   returned: when state is present

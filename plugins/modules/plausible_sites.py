@@ -21,7 +21,12 @@ description:
   - It spends as few requests as the API allows, because Plausible allows 600 an hour. Per existing site, a re-run sends
     one read of the site, one listing per kind (goals, custom properties, guests) that the site declares or purges, and
     one find-or-create per shared link; nothing else. A new site costs one read, one create, and one request per goal,
-    custom property, guest and shared link (it has nothing to list).
+    custom property, guest and shared link (it has nothing to list). A change of a tracker option that makes the server
+    create or delete a goal costs one goal listing before and one after it.
+  - Every entry is checked before the first request, its goals too (the same goal, or one display name, twice is
+    refused). Every O(sites[].plugin_token) is checked before the first write.
+  - When the task fails after writing, C(changed) is V(true), and RV(sites) holds the sites finished before the one
+    named in the message, where a re-run continues.
   - A site whose entry gives its O(sites[].plugin_token) has its goals, shared links and custom properties managed
     through the Plugins API (and, without O(api_key), its tracker configuration). Its shared links are listed first, so
     C(changed) is exact and a new link can get a password; its new goals are created up to 8 per request. That is how
@@ -43,13 +48,17 @@ attributes:
     details:
       - In check mode nothing is written. New sites and goals are predicted without ids; shared links are not sent at all,
         so their URLs are V(null). What a purge would delete is listed in C(purged) of each site in RV(sites).
+      - The goals that the server creates or deletes for a tracker option (for example the outbound link goal for
+        O(sites[].tracker_script_configuration.outbound_links)) are predicted; a declared goal that differs from the one
+        the server makes fails before any write, in check mode as in a real run.
       - Through a site's O(sites[].plugin_token), shared links are predicted exactly; custom properties are not sent,
         and RV(notes) says that whether they exist cannot be known.
   diff_mode:
     support: full
     details:
-      - The diff shows sites, goals, custom properties and guests, and what a purge deletes (in "before" only). Shared
-        links are not in the diff.
+      - The diff shows sites, goals, custom properties and guests, and what a purge deletes (in "before" only). The
+        goals the server deletes or creates for a tracker option are in "before" or "after". Shared links are not in the
+        diff.
 options:
   sites:
     description:
@@ -66,7 +75,9 @@ options:
         description: The time zone of a new site; an existing site's time zone must match (the API cannot change it).
         type: str
       team_id:
-        description: The team that gets a new site.
+        description:
+          - The team that gets a new site, a UUID, checked as in O(plausible.analytics.plausible_site#module:team_id)
+            (the teams are listed once per task).
         type: str
       tracker_script_configuration:
         description:
@@ -331,7 +342,10 @@ sites:
       funnel steps, each with C(funnels), the names of the funnels that use it.
     - C(funnels) (only for a site with O(sites[].funnels)) holds its funnels as M(plausible.analytics.plausible_funnel)
       returns them.
-  returned: always
+    - C(team) (C(id) and C(name)) is the team that gets a site created with C(team_id).
+    - When the task fails, the sites finished before the one where it stopped (named in the message) are returned
+      beside the error, and C(changed) says whether anything was written; a re-run continues from that site.
+  returned: always, and beside an error
   type: dict
   sample:
     example.com:
@@ -427,18 +441,24 @@ def main():
                 raise InputError('sites[%d]: the domain %s appears more than once' % (index, site_plan.site.domain))
             seen.add(site_plan.site.domain)
             plans.append(site_plan)
+        # Every token is checked before the first write, so that a revoked one fails the task before it starts.
+        for index, site_plan in enumerate(plans):
+            if site_plan.plugins is not None:
+                try:
+                    site_plan.plugins.check_site(site_plan.site.domain)
+                except PlausibleError as exc:
+                    exc.message = 'sites[%d] (%s): %s' % (index, site_plan.site.domain, exc.message)
+                    raise
         return plans
 
     def work():
         results, notes, diff, changed = {}, [], dict(before={}, after={}), False
+        module.partial['sites'] = results  # the sites finished so far are returned beside an error
         for site_plan in plan():
             try:
                 site_changed, entry, site_notes = site_plan.ensure(module.sites, module.check_mode, diff)
-            except PlausibleError as exc:
-                exc.message = 'Site %s: %s' % (site_plan.site.domain, exc.message)
-                raise
-            except ResourceError as exc:
-                raise ResourceError('Site %s: %s' % (site_plan.site.domain, exc))
+            except (PlausibleError, ResourceError) as exc:
+                raise stopped_at(exc, site_plan.site.domain, results)
             changed = changed or site_changed
             results[site_plan.site.domain] = entry
             notes.extend(site_notes)
@@ -450,6 +470,17 @@ def main():
         return result
 
     module.run(work)
+
+
+def stopped_at(exc, domain, finished):
+    """The failure of one site, naming it and the sites finished before it (a re-run continues from there)."""
+    message = 'Site %s: %s' % (domain, exc)
+    if finished:
+        message += ' The sites before it are finished (%s; see sites).' % ', '.join(finished)
+    if isinstance(exc, PlausibleError):
+        exc.message = message
+        return exc
+    return ResourceError(message)
 
 
 if __name__ == '__main__':

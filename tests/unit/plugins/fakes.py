@@ -57,11 +57,15 @@ class FakeClock:
         self.now += seconds
 
 
-def run_module(capsys, main, args, *responses, check_mode=False, diff=False):
+def run_module(capsys, main, args, *responses, check_mode=False, diff=False, resolves=None):
     """Run a module's main() with ``args`` against scripted responses; return (result, requests sent).
 
-    The transport runs on a fake clock, so that pacing under the rate limit waits no real time.
+    The transport runs on a fake clock, so that pacing under the rate limit waits no real time. ``resolves`` is the
+    domain of a site whose content a module manages through the Sites API: its first request reads that site (to refuse
+    a renamed site's old name); the site is answered, that request checked and left out of what is returned.
     """
+    if resolves is not None:
+        responses = (site_found(resolves),) + responses
     from unittest import mock
 
     import pytest
@@ -80,7 +84,11 @@ def run_module(capsys, main, args, *responses, check_mode=False, diff=False):
             main()
     out = capsys.readouterr().out
     assert KEY not in out and TOKEN not in out
-    return json.loads(out), session.sent
+    sent = session.sent
+    if resolves is not None:
+        assert (sent[0]['method'], sent[0]['url']) == ('GET', 'https://plausible.example/api/v1/sites/' + resolves)
+        sent = sent[1:]
+    return json.loads(out), sent
 
 
 def run_with_token(capsys, main, args, *responses, **kwargs):
@@ -91,3 +99,10 @@ def run_with_token(capsys, main, args, *responses, **kwargs):
 def capabilities(domain='example.com'):
     """The Plugins API's answer to GET /capabilities for a valid token of ``domain``."""
     return FakeResponse(200, {'authorized': True, 'data_domain': domain, 'features': {}})
+
+
+def site_found(domain='example.com'):
+    """The Sites API's answer to GET /api/v1/sites/<domain>: the first request of every module that acts on a site's
+    content through an API key, which checks that the domain is not a renamed site's old name."""
+    return FakeResponse(200, {'domain': domain, 'timezone': 'Etc/UTC', 'custom_properties': [],
+                              'tracker_script_configuration': {'id': 'pa-AAAAAAAAAAAAAAAAAAAAA'}})

@@ -8,6 +8,7 @@
 #            and plausible_purge_guests predicts their deletion and deletes nothing; the real run deletes them
 #   serial   the README's pattern for serial plays: the role in a first play, a play with serial: 1 reading its
 #            result from hostvars: changed=0, and the requests of one re-run for all three batches
+#   mixed    a play whose second host has no plausible_sites: the role runs on both, the first host's site is created
 #   bad input: wrong shapes fail before any request, with a message that names the input
 # and no output of any phase contains the API key.
 #
@@ -88,6 +89,14 @@ phase purge -e "$purge"
 control DELETE /_emulator/requests >/dev/null
 play serial serial.yml || fail "phase serial failed (output above)"
 [ "$(changed serial)" = 0 ] || fail "the serial pattern reported changed=$(changed serial)"
+
+# A host without plausible_sites beside one with a site: both run the role, the site is created once.
+control POST /_emulator/reset >/dev/null
+echo "=== mixed"
+ansible-playbook -i inventory-mixed.yml -e "@$config" mixed.yml >"$work/mixed.log" 2>&1 || { sed "s/$key/<API KEY>/g" "$work/mixed.log"; fail "phase mixed failed (output above)"; }
+sed "s/$key/<API KEY>/g" "$work/mixed.log"
+[ "$(changed mixed)" -gt 0 ] || fail "the play with a host without sites reported no change"
+grep -q '"mixed.example.com"' <(control GET /_emulator/state) || fail "mixed.example.com was not created"
 
 # Wrong input fails before any request is sent, with a message that names it.
 bad_input() {  # NAME EXPECTED-MESSAGE EXTRA-VARS-JSON

@@ -21,6 +21,8 @@ def listing(*names):
 
 
 def run(capsys, args, *responses, **kwargs):
+    # Through the Sites API, the first request reads the site (a renamed site's old name is refused).
+    kwargs.setdefault('resolves', 'example.com' if responses else None)
     return run_module(capsys, plausible_custom_property.main, dict(dict(domain='example.com'), **args), *responses, **kwargs)
 
 

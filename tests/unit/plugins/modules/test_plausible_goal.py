@@ -31,7 +31,7 @@ def writes(sent):
 def test_creates_missing_event_goal(capsys):
     created = dict(goal(7, 'Signup'), domain='example.com')
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='www.example.com', goal_type='event', event_name=' Signup '),
-                              listing(goal(3, 'Other')), FakeResponse(200, created))
+                              listing(goal(3, 'Other')), FakeResponse(200, created), resolves='example.com')
     assert result['changed'] is True and result['goal']['id'] == 7
     assert sent[0]['params'] == {'site_id': 'example.com', 'limit': 100}
     assert writes(sent) == [('PUT', '/goals', {'site_id': 'example.com', 'goal_type': 'event', 'event_name': 'Signup'})]
@@ -39,20 +39,20 @@ def test_creates_missing_event_goal(capsys):
 
 def test_page_path_gets_leading_slash_and_matches_existing(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='example.com', goal_type='page', page_path='signup'),
-                              listing(goal(4, page_path='/signup')))
+                              listing(goal(4, page_path='/signup')), resolves='example.com')
     assert result['changed'] is False and result['goal']['id'] == 4 and writes(sent) == []
 
 
 def test_listing_follows_pages(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='example.com', goal_type='event', event_name='Deep'),
-                              listing(goal(9, 'A'), after='cursor'), listing(goal(2, 'Deep')))
+                              listing(goal(9, 'A'), after='cursor'), listing(goal(2, 'Deep')), resolves='example.com')
     assert result['changed'] is False and result['goal']['id'] == 2
     assert sent[1]['params']['after'] == 'cursor'
 
 
 def test_check_mode_predicts_creation_with_null_id(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='example.com', goal_type='page', page_path='/x'),
-                              listing(), check_mode=True, diff=True)
+                              listing(), check_mode=True, diff=True, resolves='example.com')
     assert result['changed'] is True and writes(sent) == []
     assert result['goal']['id'] is None and result['goal']['display_name'] == 'Visit /x'
     assert result['diff']['before'] == {} and result['diff']['after']['page_path'] == '/x'
@@ -60,20 +60,20 @@ def test_check_mode_predicts_creation_with_null_id(capsys):
 
 def test_check_mode_with_missing_site_predicts_instead_of_failing(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='new.example', goal_type='event', event_name='E'),
-                              FakeResponse(404, {'error': 'Site could not be found'}), check_mode=True)
+                              FakeResponse(404, {'error': 'Site could not be found'}), check_mode=True, resolves='new.example')
     assert result['changed'] is True and writes(sent) == []
 
 
 def test_missing_site_fails_in_a_real_run(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='new.example', goal_type='event', event_name='E'),
-                              FakeResponse(404, {'error': 'Site could not be found'}))
+                              FakeResponse(404, {'error': 'Site could not be found'}), resolves='new.example')
     assert result['failed'] is True and 'does not exist' in result['msg'] and writes(sent) == []
 
 
 def test_differing_display_name_fails_without_recreate(capsys):
     result, sent = run_module(capsys, plausible_goal.main,
                               dict(domain='example.com', goal_type='event', event_name='Signup', display_name='Sign-ups'),
-                              listing(goal(5, 'Signup')))
+                              listing(goal(5, 'Signup')), resolves='example.com')
     assert result['failed'] is True and 'cannot update a goal' in result['msg'] and 'recreate' in result['msg']
     assert writes(sent) == []
 
@@ -83,43 +83,54 @@ def test_recreate_deletes_then_creates(capsys):
     result, sent = run_module(capsys, plausible_goal.main,
                               dict(domain='example.com', goal_type='event', event_name='Signup', display_name='Sign-ups',
                                    custom_props={'plan': 'pro'}, recreate=True),
-                              listing(goal(5, 'Signup')), FakeResponse(200, {'deleted': True}), FakeResponse(200, new), diff=True)
+                              listing(goal(5, 'Signup')), FakeResponse(200, {'deleted': True}), FakeResponse(200, new), diff=True, resolves='example.com')
     assert result['changed'] is True and result['goal']['id'] == 6
     assert [w[:2] for w in writes(sent)] == [('DELETE', '/goals/5'), ('PUT', '/goals')]
     assert result['diff']['before']['display_name'] == 'Signup' and result['diff']['after']['display_name'] == 'Sign-ups'
 
 
+def test_a_recreate_that_fails_after_the_deletion_reports_the_change(capsys):
+    refused = FakeResponse(402, {'error': 'Your current subscription plan does not include Custom Properties'})
+    result, sent = run_module(capsys, plausible_goal.main,
+                              dict(domain='example.com', goal_type='event', event_name='Signup', custom_props={'plan': 'pro'},
+                                   recreate=True),
+                              listing(goal(5, 'Signup')), FakeResponse(200, {'deleted': True}), refused, resolves='example.com')
+    assert result['failed'] is True and result['changed'] is True
+    assert [w[:2] for w in writes(sent)] == [('DELETE', '/goals/5'), ('PUT', '/goals')]
+    assert 'Changes were made before this failure (changed is true)' in result['msg']
+
+
 def test_display_name_taken_by_another_goal_fails_before_writing(capsys):
     result, sent = run_module(capsys, plausible_goal.main,
                               dict(domain='example.com', goal_type='event', event_name='New', display_name='Taken'),
-                              listing(goal(5, 'Old', display_name='Taken')))
+                              listing(goal(5, 'Old', display_name='Taken')), resolves='example.com')
     assert result['failed'] is True and 'display_name' in result['msg'] and writes(sent) == []
 
 
 def test_several_matches_fail_and_name_ids(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='example.com', goal_type='event', event_name='Buy'),
                               listing(goal(8, 'Buy', display_name='Buy A', custom_props={'a': '1'}),
-                                      goal(9, 'Buy', display_name='Buy B', custom_props={'b': '2'})))
+                                      goal(9, 'Buy', display_name='Buy B', custom_props={'b': '2'})), resolves='example.com')
     assert result['failed'] is True and '8, 9' in result['msg'] and writes(sent) == []
 
 
 def test_delete_by_event_name(capsys):
     result, sent = run_module(capsys, plausible_goal.main,
                               dict(domain='example.com', goal_type='event', event_name='Signup', state='absent'),
-                              listing(goal(5, 'Signup')), FakeResponse(200, {'deleted': True}))
+                              listing(goal(5, 'Signup')), FakeResponse(200, {'deleted': True}), resolves='example.com')
     assert result['changed'] is True
     assert writes(sent) == [('DELETE', '/goals/5', {'site_id': 'example.com'})]
 
 
 def test_delete_by_id_absent_already_is_unchanged(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='example.com', goal_id=99, state='absent'),
-                              listing(goal(5, 'Signup')))
+                              listing(goal(5, 'Signup')), resolves='example.com')
     assert result['changed'] is False and writes(sent) == []
 
 
 def test_delete_in_check_mode_sends_nothing(capsys):
     result, sent = run_module(capsys, plausible_goal.main, dict(domain='example.com', goal_id=5, state='absent'),
-                              listing(goal(5, 'Signup')), check_mode=True)
+                              listing(goal(5, 'Signup')), check_mode=True, resolves='example.com')
     assert result['changed'] is True and writes(sent) == []
 
 

@@ -11,22 +11,24 @@ import pytest
 
 from ansible_collections.plausible.analytics.plugins.modules import plausible_shared_link
 
-from ..fakes import FakeResponse, capabilities, run_module, run_with_token
+from ..fakes import FakeResponse, capabilities, run_module, run_with_token, site_found
 
 URL = 'https://plausible.example/share/example.com?auth=abcdefghijklmnopqrstu'
 
 
 def test_find_or_create_returns_url_and_reports_no_change(capsys):
     result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='www.example.com', name='Client'),
-                              FakeResponse(200, {'name': 'Client', 'url': URL}))
+                              FakeResponse(200, {'name': 'Client', 'url': URL}), resolves='example.com')
     assert result['changed'] is False
     assert result['shared_link'] == {'name': 'Client', 'url': URL}
     assert json.loads(sent[0]['data']) == {'site_id': 'example.com', 'name': 'Client'}
 
 
 def test_check_mode_sends_nothing_and_says_why(capsys):
-    result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client'), check_mode=True)
-    assert sent == [] and result['changed'] is False
+    result, sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client'),
+                              site_found(), check_mode=True)
+    # Only the site is read: its domain must not be a renamed site's old name.
+    assert [s['method'] for s in sent] == ['GET'] and result['changed'] is False
     assert result['shared_link'] == {'name': 'Client', 'url': None}
     assert 'cannot list shared links' in result['notes'][0]
 
@@ -38,7 +40,7 @@ def test_absent_is_refused_without_a_request(capsys):
 
 def test_missing_site_is_named(capsys):
     result, _sent = run_module(capsys, plausible_shared_link.main, dict(domain='example.com', name='Client'),
-                               FakeResponse(404, {'error': 'Site could not be found'}))
+                               FakeResponse(404, {'error': 'Site could not be found'}), resolves='example.com')
     assert result['failed'] is True and 'does not exist' in result['msg']
 
 
@@ -80,12 +82,15 @@ def test_token_creates_a_missing_link_with_its_password_and_reports_the_change(c
     assert result['shared_link'] == dict(id=6, name='Client', url=HREF, password_protected=True)
     assert [s['method'] for s in sent] == ['GET', 'GET', 'PUT']
     assert json.loads(sent[2]['data']) == {'shared_link': {'name': 'Client', 'password': PASSWORD}}
-    assert result['diff']['before'] == {} and result['diff']['after']['name'] == 'Client'
+    # The diff says that the link exists and how it is protected, never its URL (it grants access like a password).
+    assert result['diff'] == {'before': {}, 'after': {'name': 'Client', 'password_protected': True}}
+    assert HREF not in json.dumps(result['diff'])
 
 
 def test_token_rerun_lists_and_writes_nothing(capsys):
-    result, sent = run_through_token(capsys, {}, capabilities(), links(existing()))
+    result, sent = run_through_token(capsys, {}, capabilities(), links(existing()), diff=True)
     assert result['changed'] is False and result['shared_link']['id'] == 5
+    assert result['diff']['before'] == result['diff']['after'] == {'name': 'Client', 'password_protected': False}
     assert [s['method'] for s in sent] == ['GET', 'GET']
 
 

@@ -308,3 +308,28 @@ def test_link_passwords_of_every_entry_are_hidden_when_an_earlier_entry_fails(ca
     result, sent = run_module(capsys, plausible_sites.main, dict(sites=sites))
     assert result['failed'] is True and "shared_links[0].name: can't be blank" in result['msg'] and sent == []
     assert PASSWORD not in json.dumps(result) and TOKEN not in json.dumps(result)
+
+
+@pytest.mark.parametrize('goals, message', [
+    ([dict(goal_type='event', event_name='Signup'), dict(goal_type='event', event_name=' Signup ')],
+     "goals[1]: the same goal as goals[0] (event_name 'Signup')"),
+    ([dict(goal_type='event', event_name='Buy', custom_props=dict(plan='pro')),
+      dict(goal_type='event', event_name='Buy', custom_props=dict(plan='pro'), display_name='Buy pro')],
+     "goals[1]: the same goal as goals[0] (event_name 'Buy')"),
+    ([dict(goal_type='event', event_name='Buy', custom_props=dict(plan='pro'), display_name='Buy pro'),
+      dict(goal_type='event', event_name='Buy', custom_props=dict(plan='basic'), display_name='Buy basic')],
+     "goals[1]: the same goal as goals[0] (event_name 'Buy')"),
+    ([dict(goal_type='page', page_path='pricing'), dict(goal_type='page', page_path='/pricing')],
+     "goals[1]: the same goal as goals[0] (page_path '/pricing')"),
+    ([dict(goal_type='event', event_name='Signup', display_name='Conversions'),
+      dict(goal_type='page', page_path='/thanks', display_name='Conversions')],
+     "goals[1].display_name: 'Conversions' is also the display name of goals[0]"),
+    ([dict(goal_type='event', event_name='Visit /x'), dict(goal_type='page', page_path='/x')],
+     "goals[1].display_name: 'Visit /x' is also the display name of goals[0]"),
+])
+@pytest.mark.parametrize('recreate', [False, True])
+def test_the_same_goal_twice_is_refused_before_any_request(capsys, goals, message, recreate):
+    args = dict(sites=[dict(domain='a.example', goals=goals)], recreate_goals=recreate)
+    result, sent = run_module(capsys, plausible_sites.main, args)
+    assert result['failed'] is True and sent == []
+    assert message in result['msg'] and result['msg'].startswith('Invalid input, nothing was sent: sites[0] (a.example): ')
