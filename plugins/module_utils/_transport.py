@@ -32,7 +32,7 @@ else:
 
 HAS_REQUESTS = requests is not None
 
-COLLECTION_VERSION = '0.1.0'
+COLLECTION_VERSION = '1.0.0'
 USER_AGENT = 'plausible.analytics/%s (Ansible collection)' % COLLECTION_VERSION
 # Failures after which the server may or may not have acted on the request.
 AMBIGUOUS = ('transport', 'transient')
