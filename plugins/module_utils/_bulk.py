@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ._custom_property import custom_properties_to_purge, custom_property_resources
 from ._funnel import STEPS_SPEC, SiteFunnels, check_site_funnels
-from ._goal import GoalResource, check_distinct_goals
+from ._goal import GOAL_OPTIONS, GoalResource, check_distinct_goals
 from ._guest import guest_resources, guests_to_purge
 from ._module import Outcome, ResourceError, ensure
 from ._plugins_api import PluginsApi
@@ -24,14 +24,6 @@ from ._shared_link import SharedLinkResource, ensure_shared_link
 from ._site import (SiteResource, TokenSiteResource, TRACKER_GOALS, TRACKER_OPTIONS, needs_sites_api, tracker_goal_effects,
                     tracker_goal_options)
 
-GOAL_OPTIONS = dict(
-    goal_type=dict(type='str', required=True, choices=['event', 'page']),
-    event_name=dict(type='str'),
-    page_path=dict(type='str'),
-    display_name=dict(type='str'),
-    custom_props=dict(type='dict'),
-    currency=dict(type='str'),
-)
 # The argument spec of one entry of ``sites``. tracker_script_url and snippet are outputs of plausible_site_info,
 # accepted and ignored so that its ``sites`` can be passed back as they are.
 SITE_OPTIONS = dict(

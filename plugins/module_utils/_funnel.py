@@ -10,18 +10,13 @@ servers has funnels, and it can only find or create one by name: no API changes,
 
 from __future__ import annotations
 
+from ._goal import GOAL_OPTIONS
 from ._module import ResourceError, ensure
 from ._transport import PlausibleError
 from . import _rules
 
 MIN_STEPS, MAX_STEPS = 2, 8
-STEP_OPTIONS = dict(
-    goal_type=dict(type='str', required=True, choices=['event', 'page']),
-    event_name=dict(type='str'),
-    page_path=dict(type='str'),
-    currency=dict(type='str'),
-    custom_props=dict(type='dict'),
-)
+STEP_OPTIONS = dict((name, option) for name, option in GOAL_OPTIONS.items() if name != 'display_name')  # steps have none
 STEPS_SPEC = dict(type='list', elements='dict', required=True, options=STEP_OPTIONS,
                   mutually_exclusive=[('event_name', 'page_path')],
                   required_if=[('goal_type', 'event', ['event_name']), ('goal_type', 'page', ['page_path'])])

@@ -12,6 +12,16 @@ from __future__ import annotations
 from ._module import ResourceError, list_site, missing_site
 from . import _rules
 
+# A goal as plausible_sites' goals and plausible_funnel's steps take it (plausible_goal has these as its own options).
+GOAL_OPTIONS = dict(
+    goal_type=dict(type='str', required=True, choices=['event', 'page']),
+    event_name=dict(type='str'),
+    page_path=dict(type='str'),
+    display_name=dict(type='str'),
+    custom_props=dict(type='dict'),
+    currency=dict(type='str'),
+)
+
 
 class GoalResource:
     """A goal, identified on its site by ``goal_type`` and its event name or page path (or by ``goal_id``)."""

@@ -52,11 +52,6 @@ play() {  # NAME PLAYBOOK ARGS...: run a playbook, keep its output in $work/NAME
     fi
     return $status
 }
-changed() {  # NAME: the sum of changed= over the PLAY RECAP of $work/NAME.log
-    awk '/^PLAY RECAP/ { recap = 1; next } recap && /changed=/ {
-        for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); sum += kv[2]; hosts++ } }
-        END { print hosts ? sum + 0 : "none" }' "$work/$1.log"
-}
 phase() {  # NAME ARGS...: one phase of onboard.yml on a cleared request log
     local name=$1; shift
     control DELETE /_emulator/requests >/dev/null

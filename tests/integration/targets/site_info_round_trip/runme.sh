@@ -32,24 +32,6 @@ play() {  # NAME PLAYBOOK ARGS...: run a playbook on a cleared request log, keep
     sed "s/$key/<API KEY>/g" "$work/$name.log"
     [ "$status" = 0 ] || fail "$name failed (output above)"
 }
-changed() {  # NAME: the sum of changed= over the PLAY RECAP of $work/NAME.log
-    awk '/^PLAY RECAP/ { recap = 1; next } recap && /changed=/ {
-        for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); sum += kv[2]; hosts++ } }
-        END { print hosts ? sum + 0 : "none" }' "$work/$1.log"
-}
-requests() {  # the methods and paths of the requests since the last clearing, one per line
-    control GET /_emulator/requests | "$python" -c '
-import json, sys
-for request in json.load(sys.stdin):
-    print(request["method"], request["path"])'
-}
-no_write() {  # NAME: the request log since NAME started holds reads only, and at least one
-    local log
-    log=$(requests)
-    echo "$log"
-    [ -n "$log" ] || fail "$1 sent no request at all"
-    if grep -v '^GET ' <<<"$log"; then fail "$1 sent the writes above"; fi
-}
 
 control POST /_emulator/reset >/dev/null
 control POST /_emulator/seed "$(cat seed.json)" >/dev/null

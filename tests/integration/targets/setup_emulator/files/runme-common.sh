@@ -6,7 +6,8 @@
 #   python  the test Python (it has PyYAML)        work    a private folder, removed at exit
 #   config  a vars file with plausible_test_api_url and plausible_test_api_key
 #   url, key  the same two values (never print the key)
-# and these defined: fail MESSAGE, control METHOD PATH [JSON-BODY] (the emulator's control API; answer on stdout).
+# and these defined: fail MESSAGE, control METHOD PATH [JSON-BODY] (the emulator's control API; answer on stdout),
+# changed NAME, requests and no_write NAME (below: what a playbook run logged in $work/NAME.log changed or sent).
 
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-$(command -v python || command -v python3)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -45,3 +46,21 @@ config = yaml.safe_load(open(sys.argv[1]))
 print(config["plausible_test_api_url"].rstrip("/"), config["plausible_test_api_key"])' "$config")
 
 control() { "$python" ../setup_emulator/files/control.py "$url" "$@"; }
+changed() {  # NAME: the sum of changed= over the PLAY RECAP of $work/NAME.log
+    awk '/^PLAY RECAP/ { recap = 1; next } recap && /changed=/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); sum += kv[2]; hosts++ } }
+        END { print hosts ? sum + 0 : "none" }' "$work/$1.log"
+}
+requests() {  # the methods and paths of the requests since the last clearing, one per line
+    control GET /_emulator/requests | "$python" -c '
+import json, sys
+for request in json.load(sys.stdin):
+    print(request["method"], request["path"])'
+}
+no_write() {  # NAME: the request log since NAME started holds reads only, and at least one
+    local log
+    log=$(requests)
+    echo "$log"
+    [ -n "$log" ] || fail "$1 sent no request at all"
+    if grep -v '^GET ' <<<"$log"; then fail "$1 sent the writes above"; fi
+}
