@@ -52,6 +52,11 @@ nox.options.default_venv_backend = 'uv'  # installs in a tenth of pip's CPU time
 antsibull_nox.load_antsibull_nox_toml()
 
 
+def galaxy(key: str) -> str:
+    """A top-level value of galaxy.yml (version, repository)."""
+    return re.search(rf'^{key}:\s*(\S+)', (REPO / 'galaxy.yml').read_text(encoding='utf-8'), re.M).group(1)
+
+
 def link_pythons() -> None:
     """Put python3.X links to pyenv's interpreters first on PATH: nox and ansible-test find them there (pyenv's shims do not)."""
     links = REPO / '.nox' / '.pythons'
@@ -297,8 +302,7 @@ def build(session: nox.Session) -> None:
     for old in tmp.glob('*.tar.gz'):
         old.unlink()
     session.run('ansible-galaxy', 'collection', 'build', '--output-path', str(tmp), str(REPO), silent=True)
-    # The name release.yml publishes: galaxy.yml's version, whatever it is.
-    version = re.search(r'^version:\s*(\S+)', (REPO / 'galaxy.yml').read_text(encoding='utf-8'), re.M).group(1)
+    version = galaxy('version')  # the name release.yml publishes, whatever the version
     tarball = tmp / f'plausible-analytics-{version}.tar.gz'
     if not tarball.exists():
         session.error(f'ansible-galaxy collection build did not write {tarball.name}: {sorted(p.name for p in tmp.glob("*.tar.gz"))}')
@@ -341,7 +345,6 @@ def build(session: nox.Session) -> None:
     session.log('galaxy-importer: no warning, no error')
 
 
-GITHUB_TREE = 'https://github.com/plausible-analytics-ansible/plausible.analytics/blob/main'
 WORKFLOWS = sorted(str(p.relative_to(REPO)) for p in (REPO / '.github' / 'workflows').glob('*.yml'))
 
 
@@ -459,7 +462,7 @@ def docs(session: nox.Session) -> None:
         text = (REPO / 'docs' / f'{page}.md').read_text(encoding='utf-8')
         text = re.sub(r'\[([^\]]+)\]\((%s)\.md(#[^)]*)?\)' % '|'.join(pages),
                       lambda m: f'{{ref}}`{m.group(1)} <ansible_collections.{FQCN}.docsite.{m.group(2)}>`', text)
-        text = re.sub(r'\]\((?![a-z]+:|#)([^)]+)\)', lambda m: f']({GITHUB_TREE}/docs/{m.group(1)})', text)
+        text = re.sub(r'\]\((?![a-z]+:|#)([^)]+)\)', lambda m: f']({galaxy("repository")}/blob/main/docs/{m.group(1)})', text)
         built = rst / 'collections' / 'plausible' / 'analytics' / 'docsite' / f'{page}.rst'
         (built.parent / f'{page}.md.inc').write_text(text, encoding='utf-8')  # (not .md: Sphinx would read it as a page)
         with built.open('a', encoding='utf-8') as handle:

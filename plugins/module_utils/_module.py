@@ -275,12 +275,14 @@ class PlausibleModule:
                 '. Changes were made before this failure (changed is true); a re-run continues from there.')
         self.module.fail_json(msg=msg, changed=wrote, **dict(self.partial, **details))
 
-    def result(self, name, outcome, **extra):
-        """The module result for one object: ``changed``, the object under ``name``, and ``diff`` in diff mode."""
+    def result(self, name, outcome, diff_view=None, **extra):
+        """The module result for one object: ``changed``, the object under ``name``, and ``diff`` in diff mode, each
+        side shaped by ``diff_view`` where the object holds what a diff must not show."""
         result = dict(changed=outcome.changed, **extra)
         result[name] = outcome.after if outcome.after is not None else (outcome.before or {})
         if self.module._diff:
-            result['diff'] = dict(before=outcome.before or {}, after=outcome.after or {})
+            view = diff_view or (lambda item: item or {})
+            result['diff'] = dict(before=view(outcome.before), after=view(outcome.after))
         return result
 
 

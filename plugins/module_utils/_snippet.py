@@ -62,15 +62,6 @@ def strip_query(url):
     return urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))
 
 
-def origin(url):
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return (parts.scheme.lower(), (parts.hostname or '').lower(), port or {'http': 80, 'https': 443}.get(parts.scheme))
-
-
 def with_query(url, name, value):
     parts = urlsplit(url)
     query = '%s&%s=%s' % (parts.query, name, value) if parts.query else '%s=%s' % (name, value)

@@ -309,12 +309,12 @@ class Transport:
         """
         secret_headers = dict(secret_headers or {})
         self.add_secrets([value for value in secret_headers.values() if value])
-        origin = _origin(url)
+        first_origin = origin(url)
         deadline = self.clock() + self.timeout
         redirects = []
         while True:
             sent = dict(headers or {})
-            if _origin(url) == origin:
+            if origin(url) == first_origin:
                 sent.update(secret_headers)
             response = self._fetch_once(method, url, sent, data)
             location = response.headers.get('Location')
@@ -368,9 +368,15 @@ def parse_json(response):
         return None
 
 
-def _origin(url):
+def origin(url):
+    """A URL's (scheme, host, port), the port defaulted; an untrusted URL with a malformed port has port None, so it
+    is no other URL's origin."""
     parts = urlsplit(url)
-    return (parts.scheme.lower(), (parts.hostname or '').lower(), parts.port)
+    scheme, host = parts.scheme.lower(), (parts.hostname or '').lower()
+    try:
+        return scheme, host, parts.port or {'http': 80, 'https': 443}.get(scheme)
+    except ValueError:
+        return scheme, host, None
 
 
 def _fetch_failure(exc):

@@ -22,8 +22,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ._csp import connect_allowed, inline_allowed, parse_policies, script_allowed
 from ._html import decode
-from ._snippet import Reading, header, media_type, origin, resolve, strip_query, with_query
-from ._transport import FETCH_FAILURES, PlausibleError
+from ._snippet import Reading, header, media_type, resolve, strip_query, with_query
+from ._transport import FETCH_FAILURES, PlausibleError, origin
 
 CHECKS = ('url', 'fetch', 'status', 'content_type', 'body_size', 'snippet', 'count', 'site', 'bootstrap', 'placement',
           'script', 'csp', 'endpoint')

@@ -15,8 +15,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ._module import MaskingModule, plausible_argument_spec
 from ._rules import InputError, normalize_domain
-from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport
-from ._snippet import origin
+from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, origin
 from ._verify import Verification
 
 TRACKER_SCRIPT_ID = r'^pa-[A-Za-z0-9_-]{21}$'

@@ -140,11 +140,8 @@ def main():
         api = module.api_for(normalize_domain(module.params['domain']))
         if api is module.plugins:
             link = SharedLinkResource(api, module.params)
-            outcome = ensure(link, 'present', module.check_mode)
-            result = dict(changed=outcome.changed, shared_link=outcome.after)
-            if module.module._diff:  # the URL grants access like a password: the diff says only that the link exists
-                result['diff'] = dict(before=diff_view(outcome.before), after=diff_view(outcome.after))
-            return result
+            # The URL grants access like a password: the diff says only that the link exists.
+            return module.result('shared_link', ensure(link, 'present', module.check_mode), diff_view=diff_view)
         outcome = ensure_shared_link(api, module.params, module.check_mode)
         extras = dict(notes=outcome.notes) if outcome.notes else {}
         return dict(changed=outcome.changed, shared_link=outcome.after, **extras)

@@ -266,3 +266,13 @@ def test_secret_headers_are_not_sent_after_a_redirect_to_another_origin(capsys):
     assert result['reason'] == 'ok' and result['page']['final_url'] == elsewhere
     assert [(request['url'], request['headers'].get('X-Bypass')) for request in sent] == [
         (PAGE, SECRET), (elsewhere, None), (SCRIPT, None)]
+
+
+def test_a_redirect_to_a_malformed_port_is_a_reason_not_a_crash(capsys):
+    # Untrusted input: the Location header is the page's to choose (requests itself refuses such a URL: invalid_url;
+    # the fake session answers 404). What matters here: a reason, and the secret header stays behind.
+    bad = 'https://example.com:99999999x/'
+    result, sent = run(capsys, dict(headers={'X-Bypass': SECRET}, cache_bust=False), {PAGE: redirect(301, bad)})
+    assert result['status'] == 'fail' and result['reason'] in ('invalid_url', 'http_status'), result
+    assert result['page']['redirects'] == [dict(status=301, location=bad)]
+    assert [(request['url'], request['headers'].get('X-Bypass')) for request in sent] == [(PAGE, SECRET), (bad, None)]
